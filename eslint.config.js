@@ -1,0 +1,22 @@
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["dist/**", "node_modules/**", "results/**", "coverage/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+      // Only the engine adapter may talk to Docker.
+      "no-restricted-imports": [
+        "error",
+        { paths: [{ name: "dockerode", message: "only src/engine/ imports dockerode" }] },
+      ],
+    },
+  },
+  {
+    files: ["src/engine/**", "test/engine/**"],
+    rules: { "no-restricted-imports": "off" },
+  },
+);

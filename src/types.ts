@@ -1,0 +1,176 @@
+// The vocabulary of shrinkbench. Every other module is a small transformation between these.
+
+/** The role a base image plays; the user's config maps each role to a concrete image. */
+export type BaseRole = "full" | "slim" | "alpine";
+export const BASE_ROLES: readonly BaseRole[] = ["full", "slim", "alpine"];
+
+/** Where a line came from, so that every complaint can name the file and the line. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+}
+
+/** One requirement line of a requirements file, parsed. */
+export interface Requirement {
+  /** PEP 503 normalised distribution name, e.g. "scikit-learn". */
+  name: string;
+  /** The name as written, e.g. "Scikit_Learn". */
+  rawName: string;
+  extras: string[];
+  /** Version specifier as written, e.g. ">=1.2,<2"; empty when unpinned. */
+  specifier: string;
+  /** Environment marker, e.g. `python_version < "3.12"`. */
+  marker?: string;
+  /** Direct reference (`name @ url`). */
+  url?: string;
+  /** The logical line as written (continuations joined, comment removed). */
+  line: string;
+  source: SourceLocation;
+}
+
+/** A pip option line given in a requirements file (`--index-url`, `--find-links`, ...). */
+export interface PipOptionLine {
+  option: string;
+  value?: string;
+  source: SourceLocation;
+}
+
+/** A requirements file with its `-r`/`-c` includes resolved. */
+export interface RequirementsSet {
+  /** Path of the top-level file, as given. */
+  file: string;
+  requirements: Requirement[];
+  options: PipOptionLine[];
+  /** Constraint lines from `-c` files: copied into the context, never imported by the smoke test. */
+  constraints: Requirement[];
+  /** sha256 over the files read, in order: the identity of the requirement set. */
+  hash: string;
+}
+
+/** Where pip finds packages. URLs may carry credentials; mask them before printing. */
+export interface PackageSources {
+  indexUrl?: string;
+  extraIndexUrls: string[];
+  findLinks: string[];
+  trustedHosts: string[];
+}
+
+/** Which files a rung's build context holds. */
+export type ContextMode =
+  /** requirements, smoke test and helper scripts only (the default). */
+  | "requirements"
+  /** plus the whole --app folder, ignoring its .dockerignore (the talk's first rung). */
+  | "app"
+  /** plus the --app folder, honouring its .dockerignore. */
+  | "app-dockerignore";
+
+/** A step applied to a built image before it is measured. */
+export type PostStep = "squash";
+
+/** A rung of a ladder: one Dockerfile variant, as data. */
+export interface Rung {
+  id: string;
+  title: string;
+  /** What the rung changes and why, for `shrinkbench list`. */
+  description: string;
+  /** Base role of the final image. */
+  base: BaseRole;
+  /** Base role of the builder stage, for multi-stage templates. */
+  builder?: BaseRole;
+  /** File name in templates/, e.g. "single-stage.Dockerfile". */
+  template: string;
+  /** Build args passed to the template, beyond the ones shrinkbench always sets. */
+  args: Record<string, string>;
+  context: ContextMode;
+  post: PostStep[];
+  /** The number the talk reported for this rung, when there is one. */
+  reference?: { size?: string; buildTime?: string };
+}
+
+export interface Ladder {
+  name: string;
+  description: string;
+  rungs: Rung[];
+  /** The file it was loaded from. */
+  file: string;
+}
+
+export type RungStatus = "PASS" | "FAILED" | "SKIPPED";
+
+/** What the engine said about a built image. */
+export interface ImageMeasure {
+  id: string;
+  tag: string;
+  /** `docker image inspect` .Size: the whole image, uncompressed. */
+  sizeBytes: number;
+  /** .Size of the final stage's base image. */
+  baseSizeBytes: number;
+  /** sizeBytes - baseSizeBytes. */
+  addedBytes: number;
+  layers: number;
+  baseLayers: number;
+}
+
+export interface SmokeResult {
+  passed: boolean;
+  /** What the test did, e.g. "import numpy, pandas, sklearn". */
+  description: string;
+  seconds: number;
+  outputTail: string[];
+}
+
+/** Everything measured for one rung. Bytes are bytes and times are seconds throughout. */
+export interface RungResult {
+  rung: string;
+  title: string;
+  base: BaseRole;
+  baseImage: string;
+  status: RungStatus;
+  /** Why it FAILED or was SKIPPED. */
+  reason?: string;
+  image?: ImageMeasure;
+  /** Wall clock of the build call, cache off, base present. */
+  buildSeconds?: number;
+  /** Time spent making sure the base images exist (pulls), reported apart. */
+  pullSeconds?: number;
+  /** Time of the post steps (squash). */
+  postSeconds?: number;
+  contextBytes?: number;
+  smoke?: SmokeResult;
+  /** The last lines of the build log, for FAILED rungs. */
+  logTail?: string[];
+  /** The engine that built it. */
+  engine?: string;
+  startedAt: string;
+  finishedAt: string;
+}
+
+export interface EngineInfo {
+  host: string;
+  version: string;
+  apiVersion: string;
+  os: string;
+  arch: string;
+}
+
+export const RUN_RECORD_SCHEMA = "shrinkbench/run-record";
+export const RUN_RECORD_VERSION = 1;
+
+/** A whole run, as written to results/<timestamp>-<ladder>.json. */
+export interface RunRecord {
+  schema: typeof RUN_RECORD_SCHEMA;
+  schemaVersion: typeof RUN_RECORD_VERSION;
+  runId: string;
+  tool: { name: "shrinkbench"; version: string };
+  ladder: { name: string; file: string };
+  requirements: { file: string; hash: string; names: string[] };
+  /** Package sources, credentials masked. */
+  sources: PackageSources;
+  bases: Record<BaseRole, string>;
+  engine: EngineInfo;
+  startedAt: string;
+  finishedAt: string;
+  /** True when the run was stopped before every rung ran. */
+  interrupted: boolean;
+  rungs: RungResult[];
+}
