@@ -91,7 +91,6 @@ build_slim_standin() {
 	local tag="$1" root
 	command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
 	root=$(mktemp -d /var/tmp/shrinkbench-rootfs.XXXXXX)
-	trap 'rm -rf "$root"' RETURN
 	say "base slim: debootstrap bookworm (python3, pip) from the machine's Debian mirror"
 	debootstrap --variant=minbase --include=python3,python3-pip,python-is-python3,ca-certificates \
 		bookworm "$root" "$(debian_mirror)" >/var/tmp/shrinkbench-debootstrap.log 2>&1 ||
@@ -128,12 +127,12 @@ EOF
 			--change 'CMD ["python3"]' \
 			--change 'LABEL org.shrinkbench.base=slim' \
 			- "$tag" >/dev/null
+	rm -rf "$root"
 }
 
 build_full_standin() {
 	local tag="$1" slim="$2" ctx
 	ctx=$(mktemp -d)
-	trap 'rm -rf "$ctx"' RETURN
 	# The package list of buildpack-deps:bookworm, which the official python:<v> image is built on.
 	cat >"$ctx/Dockerfile" <<'EOF'
 ARG SLIM
@@ -148,11 +147,13 @@ RUN rm -f /etc/dpkg/dpkg.cfg.d/docker-slim \
     libpng-dev libpq-dev libreadline-dev libsqlite3-dev libssl-dev libtool libwebp-dev \
     libxml2-dev libxslt-dev libyaml-dev make mercurial netbase openssh-client patch procps \
     python3-dev subversion unzip wget xz-utils zlib1g-dev binutils \
+    tk-dev uuid-dev libbluetooth-dev libpython3.11-testsuite \
  && rm -rf /var/lib/apt/lists/*
 LABEL org.shrinkbench.base=full
 EOF
 	say "base full: $slim + the build tools and -dev libraries of buildpack-deps"
 	DOCKER_BUILDKIT=0 docker build -q --network host --build-arg "SLIM=$slim" -t "$tag" "$ctx" >/dev/null
+	rm -rf "$ctx"
 }
 
 ensure_bases() {

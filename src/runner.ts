@@ -1,0 +1,236 @@
+// Runs a ladder: for each rung, plan → context → build → post steps → measure → smoke test.
+// One failed rung never stops the ladder; everything measured is handed back even when the
+// run is interrupted.
+import PQueue from "p-queue";
+import { packContext, contextEntries } from "./context.js";
+import type { Engine } from "./engine/engine.js";
+import { planRung, type BaseImages, type RungPlan } from "./plan.js";
+import { parseSmokeOutput, smokeCommand, type SmokeTest } from "./smoke.js";
+import type { Ladder, PackageSources, RungResult, RungStatus } from "./types.js";
+
+export type RungPhase = "queued" | "building" | "squashing" | "smoke" | RungStatus;
+
+export type RunEvent =
+  | { type: "rung-state"; rung: string; state: RungPhase; at: number; reason?: string }
+  | { type: "log"; rung: string; line: string };
+
+export interface RunInput {
+  runId: string;
+  ladder: Ladder;
+  bases: BaseImages;
+  /** Sources as the builds see them (rewritten to the loopback server). */
+  sources: PackageSources;
+  requirementsText: string;
+  constraintsText: string;
+  appDir?: string;
+  smoke: SmokeTest;
+  /** Template text by file name. */
+  templates: Record<string, string>;
+  /** Helper scripts copied into every context, by file name. */
+  scripts: Record<string, string>;
+  keepImages: boolean;
+  buildTimeoutMs: number;
+  smokeTimeoutMs: number;
+  concurrency: number;
+  signal?: AbortSignal;
+  onEvent?: (e: RunEvent) => void;
+  /** Called with each result as soon as it is known, so an interrupted run loses nothing. */
+  onResult?: (r: RungResult) => void;
+}
+
+const LOG_TAIL = 30;
+
+function tail(lines: readonly string[], n = LOG_TAIL): string[] {
+  return lines.slice(-n);
+}
+
+function intermediateIds(log: readonly string[]): string[] {
+  return log.flatMap((l) => {
+    const m = /^ ---> ([0-9a-f]{12,64})$/.exec(l);
+    return m ? [m[1]!] : [];
+  });
+}
+
+async function runRung(plan: RungPlan, input: RunInput, engine: Engine): Promise<RungResult> {
+  const { rung } = plan;
+  const startedAt = new Date().toISOString();
+  const emit = (state: RungPhase, reason?: string) =>
+    input.onEvent?.({ type: "rung-state", rung: rung.id, state, at: Date.now(), reason });
+  const base = {
+    rung: rung.id,
+    title: rung.title,
+    base: rung.base,
+    baseImage: plan.baseImage,
+    engine: engine.host,
+    startedAt,
+  };
+  const finish = (status: RungStatus, extra: Partial<RungResult>): RungResult => {
+    emit(status, extra.reason);
+    return { ...base, status, ...extra, finishedAt: new Date().toISOString() };
+  };
+
+  if (plan.skip) return finish("SKIPPED", { reason: plan.skip });
+  if (input.signal?.aborted) return finish("SKIPPED", { reason: "run interrupted before this rung started" });
+
+  const template = input.templates[plan.template];
+  if (template === undefined) return finish("FAILED", { reason: `template ${plan.template} not found` });
+
+  emit("building");
+  const context = packContext(
+    await contextEntries({
+      dockerfile: template,
+      requirements: input.requirementsText,
+      constraints: input.constraintsText,
+      scripts: input.scripts,
+      mode: plan.context,
+      appDir: input.appDir,
+    }),
+  );
+  const timeout = AbortSignal.timeout(input.buildTimeoutMs);
+  const signal = input.signal ? AbortSignal.any([input.signal, timeout]) : timeout;
+  const t0 = performance.now();
+  const outcome = await engine.build({
+    context: context.stream,
+    tag: plan.tag,
+    buildArgs: plan.buildArgs,
+    labels: plan.labels,
+    signal,
+    onLine: (line) => input.onEvent?.({ type: "log", rung: rung.id, line }),
+  });
+  const buildSeconds = (performance.now() - t0) / 1000;
+  const contextBytes = context.bytes();
+  await engine.removeIntermediates(intermediateIds(outcome.log)).catch(() => 0);
+
+  if (!outcome.imageId) {
+    const reason = timeout.aborted
+      ? `build exceeded --build-timeout (${input.buildTimeoutMs / 1000} s)`
+      : input.signal?.aborted
+        ? "run interrupted during the build"
+        : `build failed: ${outcome.error}`;
+    return finish("FAILED", { reason, buildSeconds, contextBytes, logTail: tail(outcome.log) });
+  }
+
+  let imageId = outcome.imageId;
+  let postSeconds: number | undefined;
+  if (plan.post.includes("squash")) {
+    emit("squashing");
+    const p0 = performance.now();
+    try {
+      const squashed = await engine.squash(imageId, plan.baseImage, plan.tag, plan.labels);
+      await engine.removeImage(imageId);
+      imageId = squashed;
+    } catch (e) {
+      await engine.removeImage(imageId).catch(() => undefined);
+      return finish("FAILED", {
+        reason: `squash failed: ${(e as Error).message}`,
+        buildSeconds,
+        contextBytes,
+        logTail: tail(outcome.log),
+      });
+    }
+    postSeconds = (performance.now() - p0) / 1000;
+  }
+
+  const [image, baseImage] = await Promise.all([
+    engine.inspectImage(imageId),
+    engine.inspectImage(plan.baseImage),
+  ]);
+  if (!image || !baseImage) {
+    return finish("FAILED", { reason: `image ${imageId} vanished before it was measured`, buildSeconds });
+  }
+  const measure = {
+    id: image.id,
+    tag: plan.tag,
+    sizeBytes: image.size,
+    baseSizeBytes: baseImage.size,
+    addedBytes: image.size - baseImage.size,
+    layers: image.layers,
+    baseLayers: baseImage.layers,
+  };
+
+  emit("smoke");
+  const run = smokeCommand(input.smoke);
+  let smoke;
+  try {
+    const result = await engine.runContainer({
+      image: image.id,
+      cmd: run.cmd,
+      files: run.files,
+      labels: plan.labels,
+      timeoutMs: input.smokeTimeoutMs,
+    });
+    smoke = parseSmokeOutput(input.smoke, result);
+  } catch (e) {
+    smoke = {
+      passed: false,
+      description: input.smoke.description,
+      seconds: 0,
+      outputTail: [`could not run the smoke test: ${(e as Error).message}`],
+    };
+  }
+  if (!input.keepImages) await engine.removeImage(image.id).catch(() => undefined);
+
+  const common = { image: measure, buildSeconds, postSeconds, contextBytes, smoke };
+  return smoke.passed
+    ? finish("PASS", common)
+    : finish("FAILED", {
+        ...common,
+        reason: `smoke test failed: ${smoke.outputTail.filter((l) => l.startsWith("FAILED")).join("; ") || smoke.outputTail.at(-1) || "no output"}`,
+        logTail: smoke.outputTail,
+      });
+}
+
+/** Ensures the base images are present: local, else pulled, else marked unavailable. */
+export async function ensureBases(
+  engine: Engine,
+  images: BaseImages["images"],
+  roles: ReadonlySet<string>,
+  pullTimeoutMs: number,
+): Promise<{ bases: BaseImages; pullSeconds: number }> {
+  const unavailable: BaseImages["unavailable"] = {};
+  const t0 = performance.now();
+  for (const [role, ref] of Object.entries(images) as [keyof typeof images, string][]) {
+    if (!roles.has(role)) continue;
+    if (await engine.inspectImage(ref)) continue;
+    const pulled = await engine.pull(ref, pullTimeoutMs);
+    if (!pulled.ok) unavailable[role] = `not present and cannot be pulled (${pulled.error ?? "unknown error"})`;
+  }
+  return { bases: { images, unavailable }, pullSeconds: (performance.now() - t0) / 1000 };
+}
+
+export async function runLadder(input: RunInput, engine: Engine): Promise<RungResult[]> {
+  const plans = input.ladder.rungs.map((rung) =>
+    planRung(rung, { runId: input.runId, bases: input.bases, sources: input.sources, appDir: input.appDir }),
+  );
+  for (const p of plans) input.onEvent?.({ type: "rung-state", rung: p.rung.id, state: "queued", at: Date.now() });
+  const queue = new PQueue({ concurrency: input.concurrency });
+  const results = new Map<string, RungResult>();
+  await Promise.all(
+    plans.map((plan) =>
+      queue.add(async () => {
+        let result: RungResult;
+        try {
+          result = await runRung(plan, input, engine);
+        } catch (e) {
+          // An engine failure inside one rung fails that rung, not the ladder.
+          const now = new Date().toISOString();
+          result = {
+            rung: plan.rung.id,
+            title: plan.rung.title,
+            base: plan.rung.base,
+            baseImage: plan.baseImage,
+            status: "FAILED",
+            reason: `engine error: ${(e as Error).message}`,
+            engine: engine.host,
+            startedAt: now,
+            finishedAt: now,
+          };
+          input.onEvent?.({ type: "rung-state", rung: plan.rung.id, state: "FAILED", at: Date.now() });
+        }
+        results.set(plan.rung.id, result);
+        input.onResult?.(result);
+      }),
+    ),
+  );
+  return plans.map((p) => results.get(p.rung.id)!);
+}

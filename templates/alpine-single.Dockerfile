@@ -1,0 +1,18 @@
+# The talk's first alpine rung: one stage on musl, build dependencies installed with apk and
+# kept, every package without a musllinux wheel compiled from source.
+# Build args: BASE_IMAGE (e.g. python:3.11-alpine), the PIP_* index args, and
+#   APK_BUILD_DEPS  the compilers and -dev packages the source builds need
+ARG BASE_IMAGE=python:3.11-alpine
+FROM ${BASE_IMAGE}
+ARG PIP_INDEX_URL
+ARG PIP_EXTRA_INDEX_URL
+ARG PIP_FIND_LINKS
+ARG PIP_TRUSTED_HOST
+ARG PIP_DISABLE_PIP_VERSION_CHECK=1
+ARG PIP_ROOT_USER_ACTION=ignore
+ARG APK_BUILD_DEPS="gcc g++ gfortran musl-dev build-base linux-headers openblas-dev freetype-dev libpng-dev"
+WORKDIR /app
+RUN apk add --no-cache $APK_BUILD_DEPS
+COPY requirements.txt constraints.txt /tmp/shrinkbench/
+RUN pip install --user --progress-bar off -r /tmp/shrinkbench/requirements.txt -c /tmp/shrinkbench/constraints.txt
+COPY app/ /app/
