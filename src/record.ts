@@ -28,14 +28,21 @@ const RECORD_HINT =
  * number, got "12"`. Fields this version does not know are kept and ignored.
  */
 export function parseRunRecord(json: string, file: string): RunRecord {
-  let data: unknown;
-  try {
-    data = JSON.parse(json);
-  } catch (err) {
-    throw malformedJson(json, file, err);
-  }
+  const data = parseJson(json, file, RECORD_HINT);
   validateRunRecord(data, file);
   return data;
+}
+
+/**
+ * JSON.parse, but malformed JSON is an InputError naming the file, line, column and offset:
+ * `results/baseline.json:3:12: malformed JSON (position 51): Unexpected token '}'...`.
+ */
+export function parseJson(text: string, file: string, hint?: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw malformedJson(text, file, err, hint);
+  }
 }
 
 /** Reads and validates a run record; a missing or unreadable file is an InputError. */
@@ -109,9 +116,12 @@ export function recordFileName(record: Pick<RunRecord, "startedAt" | "ladder">):
 // ---------------------------------------------------------------------------------------------
 // Malformed JSON: name the line and column
 
-function malformedJson(json: string, file: string, err: unknown): InputError {
+function malformedJson(json: string, file: string, err: unknown, hint?: string): InputError {
   if (json.trim() === "") {
-    return new InputError(`${file}: empty file, expected a JSON run record`, RECORD_HINT);
+    return new InputError(
+      `${file}: empty file, expected ${hint === RECORD_HINT ? "a JSON run record" : "JSON"}`,
+      hint,
+    );
   }
   const fromMessage = /at position (\d+)/.exec((err as Error).message);
   const offset = fromMessage ? Number(fromMessage[1]) : findJsonError(json);
@@ -119,7 +129,7 @@ function malformedJson(json: string, file: string, err: unknown): InputError {
   const reason = (err as Error).message.replace(/ in JSON at position \d+.*$/, "");
   return new InputError(
     `${file}:${line}:${column}: malformed JSON (position ${offset}): ${reason}`,
-    RECORD_HINT,
+    hint,
   );
 }
 
