@@ -5,14 +5,9 @@ import PQueue from "p-queue";
 import { packContext, contextEntries } from "./context.js";
 import type { Engine } from "./engine/engine.js";
 import { planRung, type BaseImages, type RungPlan } from "./plan.js";
+import type { ProgressEvent, RungPhase } from "./progress.js";
 import { parseSmokeOutput, smokeCommand, type SmokeTest } from "./smoke.js";
 import type { Ladder, PackageSources, RungResult, RungStatus } from "./types.js";
-
-export type RungPhase = "queued" | "building" | "squashing" | "smoke" | RungStatus;
-
-export type RunEvent =
-  | { type: "rung-state"; rung: string; state: RungPhase; at: number; reason?: string }
-  | { type: "log"; rung: string; line: string };
 
 export interface RunInput {
   runId: string;
@@ -33,7 +28,7 @@ export interface RunInput {
   smokeTimeoutMs: number;
   concurrency: number;
   signal?: AbortSignal;
-  onEvent?: (e: RunEvent) => void;
+  onEvent?: (e: ProgressEvent) => void;
   /** Called with each result as soon as it is known, so an interrupted run loses nothing. */
   onResult?: (r: RungResult) => void;
 }
@@ -95,7 +90,7 @@ async function runRung(plan: RungPlan, input: RunInput, engine: Engine): Promise
     buildArgs: plan.buildArgs,
     labels: plan.labels,
     signal,
-    onLine: (line) => input.onEvent?.({ type: "log", rung: rung.id, line }),
+    onLine: (line) => input.onEvent?.({ type: "log", rung: rung.id, line, at: Date.now() }),
   });
   const buildSeconds = (performance.now() - t0) / 1000;
   const contextBytes = context.bytes();
@@ -202,7 +197,11 @@ export async function runLadder(input: RunInput, engine: Engine): Promise<RungRe
   const plans = input.ladder.rungs.map((rung) =>
     planRung(rung, { runId: input.runId, bases: input.bases, sources: input.sources, appDir: input.appDir }),
   );
-  for (const p of plans) input.onEvent?.({ type: "rung-state", rung: p.rung.id, state: "queued", at: Date.now() });
+  input.onEvent?.({
+    type: "run-start",
+    rungs: plans.map((p) => ({ id: p.rung.id, title: p.rung.title })),
+    at: Date.now(),
+  });
   const queue = new PQueue({ concurrency: input.concurrency });
   const results = new Map<string, RungResult>();
   await Promise.all(

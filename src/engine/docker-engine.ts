@@ -252,9 +252,13 @@ export class DockerEngine implements Engine {
     }
   }
 
-  async removeByLabel(label: string): Promise<{ images: string[]; containers: string[] }> {
+  async removeByLabel(
+    label: string,
+    what = { images: true },
+  ): Promise<{ images: string[]; containers: string[] }> {
     const containers = await this.docker.listContainers({ all: true, filters: { label: [label] } });
     for (const c of containers) await this.docker.getContainer(c.Id).remove({ force: true });
+    if (!what.images) return { images: [], containers: containers.map((c) => c.Id) };
     const images = await this.docker.listImages({ all: false, filters: { label: [label] } });
     const removed: string[] = [];
     for (const img of images) {

@@ -63,6 +63,6 @@ export interface Engine {
    */
   removeIntermediates(ids: readonly string[]): Promise<number>;
   removeImage(ref: string): Promise<void>;
-  /** Removes every image and container carrying the label; returns what was removed. */
-  removeByLabel(label: string): Promise<{ images: string[]; containers: string[] }>;
+  /** Removes every container (and, unless told otherwise, image) carrying the label. */
+  removeByLabel(label: string, what?: { images: boolean }): Promise<{ images: string[]; containers: string[] }>;
 }

@@ -1,0 +1,222 @@
+#!/usr/bin/env node
+// The command line: parses flags, calls a command, and is the one place that renders errors
+// and sets the exit code.
+import { readFile } from "node:fs/promises";
+import yargs, { type Argv } from "yargs";
+import { hideBin } from "yargs/helpers";
+import { builtinLadders, loadLadder } from "./assets.js";
+import { renderCommand } from "./commands/render.js";
+import { runCommand, type OutputFormat, type RunOptions } from "./commands/run.js";
+import { DockerEngine } from "./engine/docker-engine.js";
+import { resolveEndpoint } from "./engine/endpoint.js";
+import { EXIT, InputError, ShrinkbenchError } from "./errors.js";
+import { RUN_LABEL } from "./plan.js";
+import { readRunRecord } from "./record.js";
+import { renderMarkdown, renderTable } from "./report.js";
+
+const out = (s: string) => process.stdout.write(s);
+const err = (s: string) => process.stderr.write(s);
+
+function renderError(e: unknown): number {
+  if (e instanceof ShrinkbenchError) {
+    err(`shrinkbench: error: ${e.message}\n`);
+    if (e.hint) err(`  hint: ${e.hint}\n`);
+    return e.exitCode;
+  }
+  err(`shrinkbench: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+  err("  hint: this is a bug in shrinkbench; please report it with the command you ran\n");
+  return EXIT.failed;
+}
+
+/** First Ctrl-C (or SIGTERM) stops the run cleanly; a second Ctrl-C exits at once. */
+function interruptions(): { signal: AbortSignal; code: () => number | undefined } {
+  const controller = new AbortController();
+  let code: number | undefined;
+  const handler = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      err("\nshrinkbench: interrupted again, exiting now\n");
+      process.exit(code ?? EXIT.sigint);
+    }
+    code = name === "SIGTERM" ? EXIT.sigterm : EXIT.sigint;
+    err(`\nshrinkbench: ${name}: stopping the build in progress and writing what was measured (Ctrl-C again to quit at once)\n`);
+    controller.abort();
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+  return { signal: controller.signal, code: () => code };
+}
+
+function sourceOptions<T>(y: Argv<T>) {
+  return y
+    .option("ladder", {
+      alias: "l",
+      type: "string",
+      default: "modern",
+      describe: "built-in ladder name (see `shrinkbench list`) or path to a ladder JSON file",
+    })
+    .option("config", { type: "string", describe: "config file (default: ./shrinkbench.config.json if present)" });
+}
+
+function runOptions<T>(y: Argv<T>) {
+  return sourceOptions(y)
+    .positional("requirements", { type: "string", demandOption: true, describe: "the requirements.txt to build" })
+    .option("rung", { alias: "r", type: "string", array: true, default: [] as string[], describe: "only these rungs (repeatable)" })
+    .option("app", { type: "string", describe: "project folder to COPY into the image; enables the .dockerignore rungs" })
+    .option("test", { type: "string", describe: "Python script run in every image instead of the default import test; exit 0 = PASS" })
+    .option("out", { alias: "o", type: "string", default: "results", describe: "folder for the run's JSON and markdown record" })
+    .option("name", { type: "string", describe: "base name of the record files (default: <timestamp>-<ladder>)" })
+    .option("format", { alias: "f", choices: ["table", "markdown", "json"] as const, default: "table" as const, describe: "what to print on stdout" })
+    .option("docker-host", { type: "string", describe: "engine endpoint (unix://, tcp://, ssh://); default: DOCKER_HOST, the docker context, the default socket" })
+    .option("index-url", { type: "string", describe: "pip index for every rung (default: the host's pip configuration)" })
+    .option("extra-index-url", { type: "string", array: true, default: [] as string[], describe: "extra pip index (repeatable)" })
+    .option("find-links", { type: "string", array: true, default: [] as string[], describe: "folder or URL of wheels (repeatable)" })
+    .option("no-host-pip-config", { type: "boolean", default: false, describe: "ignore the host's pip configuration" })
+    .option("keep-images", { type: "boolean", default: false, describe: "keep each rung's image (tagged shrinkbench/<rung>:<run id>); default: remove after measuring" })
+    .option("concurrency", { type: "number", default: 1, describe: "rungs built at once; 1 keeps build times honest (concurrent builds share the CPU)" })
+    .option("build-timeout", { type: "number", default: 3600, describe: "seconds before a build is cancelled and its rung FAILED" })
+    .option("smoke-timeout", { type: "number", default: 300, describe: "seconds the smoke test may take" })
+    .option("pull-timeout", { type: "number", default: 120, describe: "seconds to wait for a missing base image to pull" })
+    .option("quiet", { alias: "q", type: "boolean", default: false, describe: "print only the final table" })
+    .option("verbose", { alias: "v", type: "boolean", default: false, describe: "stream the build output" })
+    .option("color", { type: "boolean", describe: "colour on a terminal (NO_COLOR is honoured)" });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const parser = yargs(argv)
+    .scriptName("shrinkbench")
+    .usage(
+      "$0 <command> [options]\n\nBuild a ladder of Dockerfile variants for a requirements.txt, prove each image works, and compare their sizes and build times.",
+    )
+    .command(
+      "run <requirements>",
+      "build every rung of a ladder, smoke-test and measure each image, print the comparison",
+      (y) => runOptions(y).example("$0 run requirements.txt", "the modern ladder, results under results/")
+        .example("$0 run requirements.txt --ladder talk-2020 --app .", "the talk's ladder, with your project folder")
+        .example("$0 run requirements.txt -r slim -r slim-dedupe --keep-images", "two rungs, images kept"),
+      async (a) => {
+        const { signal, code } = interruptions();
+        const options: RunOptions = {
+          requirements: a.requirements!,
+          ladder: a.ladder,
+          rungs: a.rung,
+          app: a.app,
+          test: a.test,
+          out: a.out,
+          name: a.name,
+          format: a.format as OutputFormat,
+          config: a.config,
+          dockerHost: a["docker-host"],
+          indexUrl: a["index-url"],
+          extraIndexUrls: a["extra-index-url"],
+          findLinks: a["find-links"],
+          noHostPipConfig: a["no-host-pip-config"],
+          keepImages: a["keep-images"],
+          concurrency: a.concurrency,
+          buildTimeout: a["build-timeout"],
+          smokeTimeout: a["smoke-timeout"],
+          pullTimeout: a["pull-timeout"],
+          quiet: a.quiet,
+          verbose: a.verbose,
+          color: a.color,
+        };
+        const result = await runCommand(options, {
+          stdout: out,
+          stderr: err,
+          isTTY: Boolean(process.stderr.isTTY),
+          columns: process.stderr.columns,
+          env: process.env,
+          signal,
+        });
+        exitCode = code() ?? result.exitCode;
+      },
+    )
+    .command(
+      "list",
+      "print the rungs of a ladder and what each one does",
+      (y) => sourceOptions(y),
+      async (a) => {
+        const ladder = await loadLadder(a.ladder);
+        out(`${ladder.name}: ${ladder.description}\n\n`);
+        for (const r of ladder.rungs) {
+          const stages = r.builder ? `${r.builder} → ${r.base}` : r.base;
+          const ref = r.reference?.size ? ` (talk: ${r.reference.size})` : "";
+          out(`  ${r.id.padEnd(22)} [${stages}] ${r.title}${ref}\n      ${r.description}\n`);
+        }
+        out(`\nbuilt-in ladders: ${(await builtinLadders()).join(", ")}\n`);
+      },
+    )
+    .command(
+      "render <requirements>",
+      "write one rung's Dockerfile and context files into a folder, ready to adopt",
+      (y) =>
+        sourceOptions(y)
+          .positional("requirements", { type: "string", demandOption: true })
+          .option("rung", { type: "string", demandOption: true, describe: "rung id (see `shrinkbench list`)" })
+          .option("out", { type: "string", demandOption: true, describe: "folder to write into" }),
+      async (a) => {
+        const files = await renderCommand({
+          requirements: a.requirements!,
+          ladder: a.ladder,
+          rung: a.rung,
+          out: a.out,
+          config: a.config,
+        });
+        for (const f of files) out(`${f}\n`);
+      },
+    )
+    .command(
+      "report <file>",
+      "re-render a saved run record",
+      (y) =>
+        y
+          .positional("file", { type: "string", demandOption: true })
+          .option("format", { alias: "f", choices: ["table", "markdown", "json"] as const, default: "table" as const }),
+      async (a) => {
+        const record = await readRunRecord(a.file!);
+        if (a.format === "json") out(JSON.stringify(record, null, 2) + "\n");
+        else if (a.format === "markdown") out(renderMarkdown(record));
+        else out(renderTable(record) + "\n");
+      },
+    )
+    .command(
+      "clean",
+      "remove the images and containers shrinkbench created (by label, nothing else)",
+      (y) =>
+        y
+          .option("run", { type: "string", describe: "only this run id" })
+          .option("all-runs", { type: "boolean", default: false, describe: "every run's images" })
+          .option("docker-host", { type: "string" })
+          .check((a) => {
+            if (!a.run && !a["all-runs"]) throw new Error("say which: --run ID or --all-runs");
+            return true;
+          }),
+      async (a) => {
+        const engine = new DockerEngine(resolveEndpoint(a["docker-host"], process.env));
+        await engine.info();
+        const label = a.run ? `${RUN_LABEL}=${a.run}` : RUN_LABEL;
+        const removed = await engine.removeByLabel(label);
+        out(`removed ${removed.images.length} image(s) and ${removed.containers.length} container(s) labelled ${label}\n`);
+      },
+    )
+    .demandCommand(1, "name a command: run, list, render, report, clean")
+    .strict()
+    .recommendCommands()
+    .help()
+    .alias("help", "h")
+    .version(JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8")).version)
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .epilog("Docs: README.md. Exit codes: 0 every rung passed, 1 a rung failed, 2 bad input or no engine, 130/143 interrupted.")
+    .fail((msg, e) => {
+      if (e) throw e;
+      throw new InputError(msg, "see `shrinkbench --help` or `shrinkbench <command> --help`");
+    });
+  try {
+    await parser.parseAsync();
+  } catch (e) {
+    return renderError(e);
+  }
+  return exitCode;
+}
+
+process.exitCode = await main(hideBin(process.argv));

@@ -1,0 +1,231 @@
+// `shrinkbench run`: build the ladder for a requirements file, measure it, write the record.
+import { randomBytes } from "node:crypto";
+import { existsSync, statSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { loadLadder, loadScripts, loadSmokeScript, loadTemplates } from "../assets.js";
+import { loadConfig } from "../config.js";
+import { DockerEngine } from "../engine/docker-engine.js";
+import { resolveEndpoint } from "../engine/endpoint.js";
+import type { Engine } from "../engine/engine.js";
+import { EXIT, InputError } from "../errors.js";
+import { startIndexServer } from "../index-server.js";
+import { selectRungs } from "../ladder.js";
+import { maskSources, mergeSources, readHostPipSources } from "../pip-sources.js";
+import { RUN_LABEL } from "../plan.js";
+import { createProgress } from "../progress.js";
+import { recordFileName, writeFileAtomic, writeRunRecord } from "../record.js";
+import { renderMarkdown, renderTable } from "../report.js";
+import { flattenConstraints, flattenRequirements, loadRequirements } from "../requirements.js";
+import { ensureBases, runLadder } from "../runner.js";
+import { importSmokeTest, scriptSmokeTest, type SmokeTest } from "../smoke.js";
+import {
+  BASE_ROLES,
+  RUN_RECORD_SCHEMA,
+  RUN_RECORD_VERSION,
+  type BaseRole,
+  type RunRecord,
+  type RungResult,
+} from "../types.js";
+
+export type OutputFormat = "table" | "markdown" | "json";
+
+export interface RunOptions {
+  requirements: string;
+  ladder: string;
+  rungs: string[];
+  app?: string;
+  test?: string;
+  out: string;
+  name?: string;
+  format: OutputFormat;
+  config?: string;
+  dockerHost?: string;
+  indexUrl?: string;
+  extraIndexUrls: string[];
+  findLinks: string[];
+  noHostPipConfig: boolean;
+  keepImages: boolean;
+  concurrency: number;
+  buildTimeout: number;
+  smokeTimeout: number;
+  pullTimeout: number;
+  quiet: boolean;
+  verbose: boolean;
+  color?: boolean;
+}
+
+export interface RunIO {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  isTTY: boolean;
+  columns?: number;
+  env: NodeJS.ProcessEnv;
+  /** Aborted on SIGINT/SIGTERM: stop scheduling, cancel the build in progress. */
+  signal?: AbortSignal;
+}
+
+export interface RunOutcome {
+  exitCode: number;
+  record: RunRecord;
+  files: { json: string; markdown: string };
+}
+
+const TOOL_VERSION = "0.1.0";
+
+export function newRunId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  return `${stamp}-${randomBytes(3).toString("hex")}`;
+}
+
+function checkPositive(name: string, value: number): void {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new InputError(`--${name} ${value}: expected a positive number`, `e.g. --${name} 600`);
+  }
+}
+
+async function readTestFile(path: string): Promise<SmokeTest> {
+  if (!existsSync(path)) throw new InputError(`--test ${path}: no such file`, "pass a Python script that exits 0 when the image works");
+  if (statSync(path).isDirectory()) throw new InputError(`--test ${path}: is a directory`, "pass a Python script file");
+  return scriptSmokeTest(path, await readFile(path, "utf8"));
+}
+
+/** Validates every input before the engine is touched, so bad input costs nothing. */
+export async function prepareRun(opts: RunOptions) {
+  checkPositive("concurrency", opts.concurrency);
+  checkPositive("build-timeout", opts.buildTimeout);
+  checkPositive("smoke-timeout", opts.smokeTimeout);
+  if (!Number.isInteger(opts.concurrency)) throw new InputError(`--concurrency ${opts.concurrency}: expected a whole number`);
+  if (opts.app !== undefined && (!existsSync(opts.app) || !statSync(opts.app).isDirectory())) {
+    throw new InputError(`--app ${opts.app}: not a directory`, "pass the folder of your project");
+  }
+  const requirements = loadRequirements(opts.requirements, { allowEditable: false });
+  const ladder = selectRungs(await loadLadder(opts.ladder), opts.rungs);
+  const config = await loadConfig(opts.config);
+  const smoke = opts.test
+    ? await readTestFile(opts.test)
+    : importSmokeTest(
+        requirements.requirements.map((r) => r.name),
+        await loadSmokeScript(),
+      );
+  return { requirements, ladder, config, smoke };
+}
+
+export async function runCommand(opts: RunOptions, io: RunIO, engineOverride?: Engine): Promise<RunOutcome> {
+  const { requirements, ladder, config, smoke } = await prepareRun(opts);
+  const [templates, scripts] = await Promise.all([loadTemplates(ladder), loadScripts()]);
+  const requirementsText = flattenRequirements(requirements);
+  const constraintsText = flattenConstraints(requirements);
+
+  const hostSources = opts.noHostPipConfig ? undefined : await readHostPipSources();
+  const sources = mergeSources({
+    host: hostSources,
+    file: requirements.options,
+    flags: { indexUrl: opts.indexUrl, extraIndexUrls: opts.extraIndexUrls, findLinks: opts.findLinks },
+  });
+
+  const engine = engineOverride ?? new DockerEngine(resolveEndpoint(opts.dockerHost, io.env));
+  const engineInfo = await engine.info();
+
+  const runId = newRunId();
+  const startedAt = new Date().toISOString();
+  const roles = new Set<BaseRole>(ladder.rungs.flatMap((r) => (r.builder ? [r.base, r.builder] : [r.base])));
+  const { bases, pullSeconds } = await ensureBases(engine, config.bases, roles, opts.pullTimeout * 1000);
+
+  const record: RunRecord = {
+    schema: RUN_RECORD_SCHEMA,
+    schemaVersion: RUN_RECORD_VERSION,
+    runId,
+    tool: { name: "shrinkbench", version: TOOL_VERSION },
+    ladder: { name: ladder.name, file: ladder.file },
+    requirements: {
+      file: requirements.file,
+      hash: requirements.hash,
+      names: requirements.requirements.map((r) => r.name),
+    },
+    sources: maskSources(sources),
+    bases: Object.fromEntries(BASE_ROLES.map((r) => [r, config.bases[r]])) as Record<BaseRole, string>,
+    engine: engineInfo,
+    startedAt,
+    finishedAt: startedAt,
+    interrupted: false,
+    rungs: [],
+  };
+  const base = opts.name ?? recordFileName(record).replace(/\.json$/, "");
+  const files = { json: join(opts.out, `${base}.json`), markdown: join(opts.out, `${base}.md`) };
+  // Saves run one after another, so a slow write never lands after a newer one.
+  let saving: Promise<void> = Promise.resolve();
+  const save = () => {
+    saving = saving.then(async () => {
+      record.finishedAt = new Date().toISOString();
+      await writeRunRecord(files.json, record);
+      await writeFileAtomic(files.markdown, renderMarkdown(record));
+    });
+    return saving;
+  };
+
+  const progress = createProgress({
+    isTTY: io.isTTY,
+    env: io.env,
+    quiet: opts.quiet || opts.format !== "table",
+    verbose: opts.verbose,
+    color: opts.color,
+    columns: io.columns,
+    write: io.stderr,
+    now: Date.now,
+  });
+  const ticker = setInterval(() => progress.tick(), 1000);
+  ticker.unref();
+
+  const server = await startIndexServer(sources);
+  const results = new Map<string, RungResult>();
+  try {
+    await runLadder(
+      {
+        runId,
+        ladder,
+        bases,
+        sources: server.sources,
+        requirementsText,
+        constraintsText,
+        appDir: opts.app,
+        smoke,
+        templates,
+        scripts,
+        keepImages: opts.keepImages,
+        buildTimeoutMs: opts.buildTimeout * 1000,
+        smokeTimeoutMs: opts.smokeTimeout * 1000,
+        concurrency: opts.concurrency,
+        signal: io.signal,
+        onEvent: (e) => progress.handle(e),
+        onResult: (r) => {
+          results.set(r.rung, { ...r, pullSeconds: r.status === "SKIPPED" ? undefined : pullSeconds });
+          // Written after every rung, so an interrupted or crashed run keeps what it measured.
+          record.rungs = ladder.rungs.flatMap((x) => results.get(x.id) ?? []);
+          void save().catch(() => undefined);
+        },
+      },
+      engine,
+    );
+  } finally {
+    clearInterval(ticker);
+    await server.close();
+    record.interrupted = io.signal?.aborted ?? false;
+    record.rungs = ladder.rungs.flatMap((x) => results.get(x.id) ?? []);
+    progress.handle({ type: "run-end", at: Date.now(), interrupted: record.interrupted });
+    // Containers never outlive the run; images only when --keep-images asked for them.
+    await engine
+      .removeByLabel(`${RUN_LABEL}=${runId}`, { images: !opts.keepImages })
+      .catch(() => undefined);
+    await save();
+  }
+
+  if (opts.format === "json") io.stdout(JSON.stringify(record, null, 2) + "\n");
+  else if (opts.format === "markdown") io.stdout(renderMarkdown(record));
+  else io.stdout(renderTable(record, { color: io.isTTY && opts.color !== false && !io.env.NO_COLOR }) + "\n");
+  if (opts.format === "table") io.stderr(`results: ${files.json} and ${files.markdown}\n`);
+
+  const failed = record.rungs.some((r) => r.status === "FAILED");
+  const exitCode = record.interrupted ? EXIT.sigint : failed ? EXIT.failed : EXIT.ok;
+  return { exitCode, record, files };
+}

@@ -1,0 +1,57 @@
+// The project config file, shrinkbench.config.json: which image plays each base role, budgets
+// for `check`, and engines. scripts/setup.sh writes the base roles it prepared.
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { InputError } from "./errors.js";
+import { parseJson } from "./record.js";
+import { BASE_ROLES, type BaseRole } from "./types.js";
+
+export const CONFIG_FILE = "shrinkbench.config.json";
+
+export interface Config {
+  file?: string;
+  bases: Record<BaseRole, string>;
+  /** Raw budget block; src/budget.ts validates it. */
+  budgets?: unknown;
+}
+
+export function defaultBases(pythonVersion = "3.11"): Record<BaseRole, string> {
+  return {
+    full: `python:${pythonVersion}`,
+    slim: `python:${pythonVersion}-slim`,
+    alpine: `python:${pythonVersion}-alpine`,
+  };
+}
+
+export function parseConfig(raw: unknown, file: string): Config {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new InputError(`${file}: expected a JSON object at the top level`);
+  }
+  const obj = raw as Record<string, unknown>;
+  const bases = defaultBases();
+  if (obj.bases !== undefined) {
+    if (typeof obj.bases !== "object" || obj.bases === null || Array.isArray(obj.bases)) {
+      throw new InputError(`${file}: bases: expected an object mapping full/slim/alpine to image names`);
+    }
+    for (const [role, image] of Object.entries(obj.bases)) {
+      if (!BASE_ROLES.includes(role as BaseRole)) {
+        throw new InputError(`${file}: bases.${role}: unknown base role`, `the roles are ${BASE_ROLES.join(", ")}`);
+      }
+      if (typeof image !== "string" || !image.trim()) {
+        throw new InputError(`${file}: bases.${role}: expected an image name, e.g. "python:3.11-slim"`);
+      }
+      bases[role as BaseRole] = image;
+    }
+  }
+  return { file, bases, budgets: obj.budgets };
+}
+
+/** Reads the config; an explicit path must exist, the default one may be absent. */
+export async function loadConfig(path?: string): Promise<Config> {
+  const file = path ?? CONFIG_FILE;
+  if (!existsSync(file)) {
+    if (path) throw new InputError(`${file}: no such config file`, "omit --config to use the defaults");
+    return { bases: defaultBases() };
+  }
+  return parseConfig(parseJson(await readFile(file, "utf8"), file), file);
+}
