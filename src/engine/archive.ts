@@ -295,7 +295,8 @@ async function readAll(head: Head): Promise<Buffer> {
 }
 
 async function drain(stream: AsyncIterable<unknown>): Promise<void> {
-  for await (const _ of stream) {
+  const it = stream[Symbol.asyncIterator]();
+  while (!(await it.next()).done) {
     // discard
   }
 }
@@ -317,7 +318,10 @@ async function feed(
 ): Promise<void> {
   try {
     for await (const raw of input as AsyncIterable<Uint8Array | string>) {
-      const chunk = typeof raw === "string" ? Buffer.from(raw) : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+      const chunk =
+        typeof raw === "string"
+          ? Buffer.from(raw)
+          : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
       tap?.(chunk);
       if (out.destroyed) throw new Error("archive reader stopped");
       if (!out.write(chunk)) await waitDrain(out);
@@ -387,7 +391,9 @@ async function visitLayer(
     }
     if (compression === "none") return head.rest;
     const gunzip = createGunzip();
-    Readable.from(head.rest).on("error", (e) => gunzip.destroy(e)).pipe(gunzip);
+    Readable.from(head.rest)
+      .on("error", (e) => gunzip.destroy(e))
+      .pipe(gunzip);
     return gunzip;
   };
 
@@ -440,7 +446,7 @@ async function* iterateEntries(
   let settled = false;
   try {
     for (;;) {
-      let r: IteratorResult<(typeof extract extends AsyncIterable<infer S> ? S : never)>;
+      let r: IteratorResult<typeof extract extends AsyncIterable<infer S> ? S : never>;
       try {
         r = await it.next();
       } catch (err) {
