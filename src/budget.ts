@@ -13,10 +13,7 @@
 // Resolution, field by field, first match wins: a flag for the rung, a flag for every rung, the
 // config block of the rung, the config block "*". Within one level the last value given wins.
 
-import { readFile } from "node:fs/promises";
-
 import { InputError } from "./errors.js";
-import { parseJson } from "./record.js";
 import { formatBytes, parsePercent, parseSize, SIZE_UNITS_HINT } from "./units.js";
 
 /** How much a rung may grow over its baseline size. */
@@ -199,30 +196,6 @@ export function budgetsFromConfig(value: unknown, file: string): Budgets {
     entries.push({ rung, from: "config", origin: `${file} ${path}`, budget });
   }
   return entries;
-}
-
-/**
- * Reads the budgets of a config file. A missing file is no budgets when `optional` (the default
- * config file), an InputError otherwise (a file the user named).
- */
-export async function loadBudgetConfig(
-  path: string,
-  opts: { optional?: boolean } = {},
-): Promise<Budgets> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" && opts.optional) return [];
-    if (code === "ENOENT") throw new InputError(`${path}: no such file`, "check the --config path");
-    throw new InputError(`${path}: cannot read: ${(err as Error).message}`);
-  }
-  const data = parseJson(text, path);
-  if (typeof data !== "object" || data === null || Array.isArray(data)) {
-    throw new InputError(`${path}: expected a JSON object`);
-  }
-  return budgetsFromConfig((data as Record<string, unknown>).budgets, path);
 }
 
 /** The budget of one rung: flags before config, a rung's own entry before "*". */

@@ -1,8 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 import {
   budgetForRung,
@@ -10,7 +6,6 @@ import {
   budgetsFromFlags,
   describeBudget,
   formatGrowthLimit,
-  loadBudgetConfig,
   parseGrowth,
   unmatchedBudgets,
   type Budgets,
@@ -233,42 +228,5 @@ describe("describeBudget", () => {
     expect(formatGrowthLimit({ kind: "ratio", ratio: 0.125 })).toBe("+12.5%");
     expect(formatGrowthLimit({ kind: "bytes", bytes: 20e6 })).toBe("+20MB");
     expect(describeBudget({})).toBe("none");
-  });
-});
-
-describe("loadBudgetConfig", () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), "shrinkbench-budget-"));
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  it("reads the budgets key of a config file", async () => {
-    const file = join(dir, CONFIG);
-    await writeFile(file, JSON.stringify({ bases: {}, budgets: { "*": { maxSize: "1GB" } } }));
-    const budgets = await loadBudgetConfig(file);
-    expect(budgetForRung(budgets, "x")).toEqual({ maxSizeBytes: 1e9 });
-  });
-
-  it("is empty for a config without budgets, or a missing optional file", async () => {
-    const file = join(dir, CONFIG);
-    await writeFile(file, "{}");
-    expect(await loadBudgetConfig(file)).toEqual([]);
-    expect(await loadBudgetConfig(join(dir, "none.json"), { optional: true })).toEqual([]);
-  });
-
-  it("names the file of a missing, malformed or invalid config", async () => {
-    const file = join(dir, CONFIG);
-    await expect(loadBudgetConfig(file)).rejects.toThrow(`${file}: no such file`);
-    await writeFile(file, '{"budgets": {,}}');
-    await expect(loadBudgetConfig(file)).rejects.toThrow(
-      `${file}:1:14: malformed JSON (position 13)`,
-    );
-    await writeFile(file, '{"budgets": {"slim": {"maxSize": "big"}}}');
-    await expect(loadBudgetConfig(file)).rejects.toThrow(
-      `${file}: budgets.slim.maxSize: "big" is not a size`,
-    );
   });
 });
