@@ -7,6 +7,7 @@
 #   PYTHON_VERSION        python version of the base images (default 3.11)
 #   SHRINKBENCH_NO_PULL=1 do not try the public registry; build stand-ins directly
 #   SHRINKBENCH_CONFIG    where to write the config file (default ./shrinkbench.config.json)
+#   SHRINKBENCH_SKIP_TEST_TOOLS=1  do not install what only the test suite needs (chromium)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -198,6 +199,19 @@ write_config() {
 	say "config: base roles recorded in $CONFIG"
 }
 
+# ---------------------------------------------------------------- test tools
+ensure_test_tools() {
+	# The chart test renders the HTML report in a real headless browser.
+	if command -v chromium >/dev/null 2>&1; then
+		say "tests: chromium present"
+	elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+		say "tests: installing Debian's chromium (the chart test renders the report in it)"
+		apt_install chromium
+	else
+		say "tests: chromium is missing; the chart browser test will fail until it is installed"
+	fi
+}
+
 # ---------------------------------------------------------------- npm
 ensure_npm() {
 	if [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then
@@ -214,5 +228,6 @@ ensure_npm() {
 
 ensure_engine
 ensure_bases
+[ "${SHRINKBENCH_SKIP_TEST_TOOLS:-0}" = 1 ] || ensure_test_tools
 ensure_npm
 say "ready"

@@ -42,7 +42,7 @@ def import_names(requirement: str) -> list[str]:
     for dist in md.distributions():
         if normalise(dist.metadata["Name"] or "") != wanted:
             continue
-        names = [n for n in top_level_modules(dist) if n and not n.startswith("_")]
+        names = [n for n in top_level_modules(dist) if n.isidentifier() and not n.startswith("_")]
         same = [n for n in names if normalise(n) == wanted]
         return same or names
     raise LookupError(f"{requirement} is not installed")

@@ -1,0 +1,175 @@
+// The heart of the product on a real engine: a small requirement set through every rung of the
+// modern ladder, sizes checked against the engine, and a failing rung that does not stop the rest.
+import Docker from "dockerode";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCommand, type RunOptions } from "../../src/commands/run.js";
+import { DockerEngine } from "../../src/engine/docker-engine.js";
+import { resolveEndpoint } from "../../src/engine/endpoint.js";
+import { RUN_LABEL } from "../../src/plan.js";
+import { parseRunRecord } from "../../src/record.js";
+import type { RunRecord, RungResult } from "../../src/types.js";
+
+const REQUIREMENTS = "test/fixtures/small/requirements.txt";
+const docker = new Docker(resolveEndpoint(undefined).modem);
+const engine = new DockerEngine(resolveEndpoint(undefined));
+let outDir: string;
+const runIds: string[] = [];
+
+function options(overrides: Partial<RunOptions>): RunOptions {
+  return {
+    requirements: REQUIREMENTS,
+    ladder: "modern",
+    rungs: [],
+    out: outDir,
+    format: "json",
+    extraIndexUrls: [],
+    findLinks: [],
+    noHostPipConfig: false,
+    keepImages: false,
+    concurrency: 1,
+    buildTimeout: 900,
+    smokeTimeout: 120,
+    pullTimeout: 30,
+    quiet: true,
+    verbose: false,
+    ...overrides,
+  };
+}
+
+const io = { stdout: () => undefined, stderr: () => undefined, isTTY: false, env: process.env };
+
+beforeAll(async () => {
+  // Fail, with the reason, rather than skip: these tests are the proof that building works.
+  await engine.info();
+  outDir = await mkdtemp(join(tmpdir(), "shrinkbench-run-"));
+});
+
+afterAll(async () => {
+  for (const id of runIds) await engine.removeByLabel(`${RUN_LABEL}=${id}`);
+  if (outDir) await rm(outDir, { recursive: true, force: true });
+});
+
+describe("the modern ladder on a small requirement set", () => {
+  let record: RunRecord;
+  const rung = (id: string): RungResult => {
+    const r = record.rungs.find((x) => x.rung === id);
+    if (!r) throw new Error(`no rung ${id} in the record`);
+    return r;
+  };
+  const size = (id: string) => rung(id).image!.sizeBytes;
+
+  beforeAll(async () => {
+    const outcome = await runCommand(options({ keepImages: true, name: "modern-small" }), io);
+    record = outcome.record;
+    runIds.push(record.runId);
+    expect(outcome.exitCode, JSON.stringify(record.rungs.map((r) => [r.rung, r.status, r.reason]))).toBe(0);
+  });
+
+  it("builds every rung and every smoke test passes", () => {
+    expect(record.rungs.map((r) => r.rung)).toEqual([
+      "full",
+      "slim",
+      "slim-rm-layers",
+      "slim-single-layer",
+      "slim-squash",
+      "slim-multistage",
+      "slim-wheel",
+      "slim-strip",
+      "slim-dedupe",
+    ]);
+    for (const r of record.rungs) {
+      expect(r.status, `${r.rung}: ${r.reason}`).toBe("PASS");
+      expect(r.smoke?.passed).toBe(true);
+      expect(r.buildSeconds).toBeGreaterThan(0);
+      expect(r.contextBytes).toBeGreaterThan(0);
+    }
+    // The import test mapped distribution names to import names.
+    expect(rung("slim").smoke!.outputTail.join("\n")).toMatch(/import dateutil \(python-dateutil\)/);
+    expect(rung("slim").smoke!.outputTail.join("\n")).toMatch(/import yaml \(pyyaml\)/);
+  });
+
+  it("records the engine's own sizes and layer counts", async () => {
+    for (const r of record.rungs) {
+      const info = await docker.getImage(r.image!.id).inspect();
+      expect(r.image!.sizeBytes, r.rung).toBe(info.Size);
+      expect(r.image!.layers, r.rung).toBe(info.RootFS.Layers!.length);
+      const base = await docker.getImage(r.baseImage).inspect();
+      expect(r.image!.addedBytes).toBe(info.Size - base.Size);
+      expect(info.Config.Labels?.[RUN_LABEL]).toBe(record.runId);
+    }
+  });
+
+  it("shows the talk's effects", () => {
+    expect(size("slim")).toBeLessThan(size("full") / 3);
+    // Cleanup in later layers only hides files: the image does not shrink.
+    expect(size("slim-rm-layers")).toBeGreaterThanOrEqual(size("slim"));
+    // The same cleanup in the install's own layer does.
+    expect(size("slim-single-layer")).toBeLessThan(size("slim-rm-layers"));
+    expect(size("slim-single-layer")).toBeLessThan(size("slim"));
+    // Squashing the later-layers image gives about the single-layer size.
+    const added = (id: string) => rung(id).image!.addedBytes;
+    expect(Math.abs(added("slim-squash") - added("slim-single-layer"))).toBeLessThan(
+      0.1 * added("slim-single-layer") + 200_000,
+    );
+    expect(rung("slim-squash").image!.layers).toBe(rung("slim-squash").image!.baseLayers + 1);
+    expect(rung("slim-rm-layers").image!.layers).toBeGreaterThan(rung("slim-squash").image!.layers);
+    // Stripping the extension modules never grows the image.
+    expect(size("slim-strip")).toBeLessThanOrEqual(size("slim-wheel"));
+  });
+
+  it("writes a JSON record that reads back, and a markdown table", async () => {
+    const json = await readFile(join(outDir, "modern-small.json"), "utf8");
+    const back = parseRunRecord(json, "modern-small.json");
+    expect(back.rungs).toHaveLength(9);
+    expect(back.requirements.names).toEqual(["markupsafe", "python-dateutil", "pyyaml", "six"]);
+    const md = await readFile(join(outDir, "modern-small.md"), "utf8");
+    expect(md).toMatch(/\| slim-dedupe \| slim \|/);
+  });
+});
+
+describe("a failing rung", () => {
+  it("is FAILED with the reason while the next rung still runs and passes", async () => {
+    const ladderFile = join(outDir, "broken-ladder.json");
+    await writeFile(
+      ladderFile,
+      JSON.stringify({
+        name: "broken",
+        rungs: [
+          {
+            id: "broken",
+            description: "asks the install script for a mode it does not have",
+            base: "slim",
+            builder: "slim",
+            template: "multistage.Dockerfile",
+            args: { INSTALL: "no-such-mode" },
+          },
+          { id: "slim", description: "a working rung", base: "slim", template: "single-stage.Dockerfile" },
+        ],
+      }),
+    );
+    const reqFile = join(outDir, "requirements-six.txt");
+    await writeFile(reqFile, "six\n");
+    const outcome = await runCommand(options({ requirements: reqFile, ladder: ladderFile, name: "broken" }), io);
+    runIds.push(outcome.record.runId);
+    const [bad, good] = outcome.record.rungs;
+    expect(bad!.status).toBe("FAILED");
+    expect(bad!.reason).toMatch(/build failed/);
+    expect(bad!.logTail!.join("\n")).toMatch(/unknown mode 'no-such-mode'/);
+    expect(good!.status).toBe("PASS");
+    expect(outcome.exitCode).toBe(1);
+  });
+
+  it("reports pip's own message for a requirement the index does not have", async () => {
+    const reqFile = join(outDir, "requirements-missing.txt");
+    await writeFile(reqFile, "six\nshrinkbench-no-such-package-7f3a\n");
+    const outcome = await runCommand(options({ requirements: reqFile, rungs: ["slim"], name: "missing" }), io);
+    runIds.push(outcome.record.runId);
+    const [slim] = outcome.record.rungs;
+    expect(slim!.status).toBe("FAILED");
+    expect(slim!.logTail!.join("\n")).toMatch(/No matching distribution found for shrinkbench-no-such-package-7f3a/);
+    expect(outcome.exitCode).toBe(1);
+  });
+});
