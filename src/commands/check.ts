@@ -1,0 +1,104 @@
+// `shrinkbench check`: compare a run record with a baseline record against size budgets; print
+// a markdown or JSON report; exit 0 within budget, 1 when a budget is exceeded or a rung newly
+// fails. Bad input (a missing or malformed record, a bad budget) throws an InputError (exit 2).
+
+import { existsSync } from "node:fs";
+import { appendFile } from "node:fs/promises";
+
+import { budgetsFromConfig, budgetsFromFlags, type BudgetFlags, type Budgets } from "../budget.js";
+import { renderCheckJson, renderCheckMarkdown } from "../check-report.js";
+import { compareRuns, type CheckReport } from "../compare.js";
+import { CONFIG_FILE, loadConfig, type Config } from "../config.js";
+import { EXIT, InputError } from "../errors.js";
+import { readRunRecord, writeRunRecord } from "../record.js";
+
+export interface CheckOptions extends BudgetFlags {
+  /** The baseline run record. May be absent only with updateBaseline (the first baseline). */
+  baseline: string;
+  /** The run record to check. */
+  current: string;
+  format: "markdown" | "json";
+  /** Write the current run as the new baseline (atomically), accepting its sizes. */
+  updateBaseline?: boolean;
+  /**
+   * The project config: a path (must exist), an already loaded Config, or absent for
+   * shrinkbench.config.json in the working directory when there is one.
+   */
+  config?: string | Config;
+  env?: NodeJS.ProcessEnv;
+  stdout: (s: string) => void;
+}
+
+async function loadBudgets(opts: CheckOptions): Promise<Budgets> {
+  // Flags first: a bad flag is reported before any file is read.
+  const flags = budgetsFromFlags(opts);
+  const config = typeof opts.config === "object" ? opts.config : await loadConfig(opts.config);
+  const fromConfig = budgetsFromConfig(config.budgets, config.file ?? CONFIG_FILE);
+  return [...flags, ...fromConfig];
+}
+
+/** Runs the check and returns the exit code: 0 within budget, 1 a budget exceeded. */
+export async function checkCommand(opts: CheckOptions): Promise<number> {
+  const env = opts.env ?? process.env;
+  const budgets = await loadBudgets(opts);
+  const current = await readRunRecord(opts.current);
+
+  if (opts.updateBaseline && current.interrupted) {
+    throw new InputError(
+      `${opts.current}: this run was interrupted; it will not become the baseline`,
+      "run the whole ladder, then update the baseline",
+    );
+  }
+
+  if (!existsSync(opts.baseline)) {
+    if (!opts.updateBaseline) {
+      throw new InputError(
+        `${opts.baseline}: no such file (the baseline run record)`,
+        `check the path, or make this run the first baseline: shrinkbench check --baseline ` +
+          `${opts.baseline} --current ${opts.current} --update-baseline`,
+      );
+    }
+    // The first baseline: nothing to compare with.
+    await writeRunRecord(opts.baseline, current);
+    const text = `No baseline at ${opts.baseline}: wrote run ${current.runId} there as the first baseline.\n`;
+    opts.stdout(
+      opts.format === "json"
+        ? JSON.stringify({ baselineCreated: opts.baseline, runId: current.runId }, null, 2) + "\n"
+        : text,
+    );
+    await appendStepSummary(env, text);
+    return EXIT.ok;
+  }
+  const baseline = await readRunRecord(opts.baseline);
+
+  const report: CheckReport = compareRuns(baseline, current, budgets, {
+    baselineFile: opts.baseline,
+    currentFile: opts.current,
+  });
+  let exitCode: number = report.exitCode;
+  if (opts.updateBaseline) {
+    await writeRunRecord(opts.baseline, current);
+    report.baselineUpdated = opts.baseline;
+    // Updating the baseline accepts the current sizes: that is what the user asked for.
+    exitCode = EXIT.ok;
+  }
+
+  const markdown = renderCheckMarkdown(report);
+  opts.stdout(opts.format === "json" ? renderCheckJson(report) : markdown);
+  await appendStepSummary(env, markdown);
+  return exitCode;
+}
+
+/** Appends to the file named by GITHUB_STEP_SUMMARY, when it is set. */
+async function appendStepSummary(env: NodeJS.ProcessEnv, markdown: string): Promise<void> {
+  const file = env.GITHUB_STEP_SUMMARY;
+  if (!file) return;
+  try {
+    await appendFile(file, markdown + "\n", "utf8");
+  } catch (err) {
+    throw new InputError(
+      `GITHUB_STEP_SUMMARY: cannot append to ${file}: ${(err as Error).message}`,
+      "unset GITHUB_STEP_SUMMARY outside GitHub Actions",
+    );
+  }
+}
