@@ -5,8 +5,9 @@ import { readFile } from "node:fs/promises";
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { builtinLadders, loadLadder } from "./assets.js";
+import { checkCommand } from "./commands/check.js";
 import { renderCommand } from "./commands/render.js";
-import { runCommand, type OutputFormat, type RunOptions } from "./commands/run.js";
+import { runCommand, type OutputFormat, type RunIO, type RunOptions } from "./commands/run.js";
 import { DockerEngine } from "./engine/docker-engine.js";
 import { resolveEndpoint } from "./engine/endpoint.js";
 import { EXIT, InputError, ShrinkbenchError } from "./errors.js";
@@ -14,8 +15,8 @@ import { RUN_LABEL } from "./plan.js";
 import { readRunRecord } from "./record.js";
 import { renderMarkdown, renderTable } from "./report.js";
 
-const out = (s: string) => process.stdout.write(s);
-const err = (s: string) => process.stderr.write(s);
+const out = (s: string): void => void process.stdout.write(s);
+const err = (s: string): void => void process.stderr.write(s);
 
 function renderError(e: unknown): number {
   if (e instanceof ShrinkbenchError) {
@@ -59,7 +60,7 @@ function sourceOptions<T>(y: Argv<T>) {
 
 function runOptions<T>(y: Argv<T>) {
   return sourceOptions(y)
-    .positional("requirements", { type: "string", demandOption: true, describe: "the requirements.txt to build" })
+    .positional("requirements", { type: "string", describe: "the requirements.txt to build" })
     .option("rung", { alias: "r", type: "string", array: true, default: [] as string[], describe: "only these rungs (repeatable)" })
     .option("app", { type: "string", describe: "project folder to COPY into the image; enables the .dockerignore rungs" })
     .option("test", { type: "string", describe: "Python script run in every image instead of the default import test; exit 0 = PASS" })
@@ -81,6 +82,49 @@ function runOptions<T>(y: Argv<T>) {
     .option("color", { type: "boolean", describe: "colour on a terminal (NO_COLOR is honoured)" });
 }
 
+type RunArgs = Awaited<ReturnType<typeof runOptions>["argv"]>;
+
+function toRunOptions(a: RunArgs): RunOptions {
+  if (!a.requirements) {
+    throw new InputError("name the requirements file to build", "e.g. shrinkbench run requirements.txt");
+  }
+  return {
+    requirements: a.requirements,
+    ladder: a.ladder,
+    rungs: a.rung,
+    app: a.app,
+    test: a.test,
+    out: a.out,
+    name: a.name,
+    format: a.format as OutputFormat,
+    config: a.config,
+    dockerHost: a["docker-host"],
+    indexUrl: a["index-url"],
+    extraIndexUrls: a["extra-index-url"],
+    findLinks: a["find-links"],
+    noHostPipConfig: a["no-host-pip-config"],
+    keepImages: a["keep-images"],
+    concurrency: a.concurrency,
+    buildTimeout: a["build-timeout"],
+    smokeTimeout: a["smoke-timeout"],
+    pullTimeout: a["pull-timeout"],
+    quiet: a.quiet,
+    verbose: a.verbose,
+    color: a.color,
+  };
+}
+
+function runIO(signal: AbortSignal, stdout = out): RunIO {
+  return {
+    stdout,
+    stderr: err,
+    isTTY: Boolean(process.stderr.isTTY),
+    columns: process.stderr.columns,
+    env: process.env,
+    signal,
+  };
+}
+
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = EXIT.ok;
   const parser = yargs(argv)
@@ -96,39 +140,49 @@ export async function main(argv: string[]): Promise<number> {
         .example("$0 run requirements.txt -r slim -r slim-dedupe --keep-images", "two rungs, images kept"),
       async (a) => {
         const { signal, code } = interruptions();
-        const options: RunOptions = {
-          requirements: a.requirements!,
-          ladder: a.ladder,
-          rungs: a.rung,
-          app: a.app,
-          test: a.test,
-          out: a.out,
-          name: a.name,
-          format: a.format as OutputFormat,
-          config: a.config,
-          dockerHost: a["docker-host"],
-          indexUrl: a["index-url"],
-          extraIndexUrls: a["extra-index-url"],
-          findLinks: a["find-links"],
-          noHostPipConfig: a["no-host-pip-config"],
-          keepImages: a["keep-images"],
-          concurrency: a.concurrency,
-          buildTimeout: a["build-timeout"],
-          smokeTimeout: a["smoke-timeout"],
-          pullTimeout: a["pull-timeout"],
-          quiet: a.quiet,
-          verbose: a.verbose,
-          color: a.color,
-        };
-        const result = await runCommand(options, {
-          stdout: out,
-          stderr: err,
-          isTTY: Boolean(process.stderr.isTTY),
-          columns: process.stderr.columns,
-          env: process.env,
-          signal,
-        });
+        const result = await runCommand(toRunOptions(a), runIO(signal));
         exitCode = code() ?? result.exitCode;
+      },
+    )
+    .command(
+      "check [requirements]",
+      "fail when images grew past a budget: compare a run with a baseline record",
+      (y) =>
+        runOptions(y)
+          .option("baseline", { type: "string", demandOption: true, describe: "the baseline run record (JSON)" })
+          .option("current", { type: "string", describe: "the run record to check; without it, the ladder is run first with the same flags as `run`" })
+          .option("max-growth", { type: "string", array: true, describe: "allowed growth over the baseline: 5% or 20MB, optionally per rung: slim=5%" })
+          .option("max-size", { type: "string", array: true, describe: "absolute limit: 300MB, 1.2GB, 512MiB, optionally per rung: slim=300MB" })
+          .option("max-layers", { type: "string", array: true, describe: "most layers allowed, optionally per rung: slim=12" })
+          .option("update-baseline", { type: "boolean", default: false, describe: "write the current run as the new baseline" })
+          .option("format", { alias: "f", choices: ["markdown", "json"] as const, default: "markdown" as const })
+          .example("$0 check --baseline results/baseline.json --current results/latest.json --max-growth 5%", "compare two saved runs")
+          .example("$0 check requirements.txt --baseline results/baseline.json --max-size slim=300MB", "run the ladder, then check it"),
+      async (a) => {
+        let current = a.current;
+        if (!current) {
+          if (!a.requirements) {
+            throw new InputError("check needs --current FILE or a requirements file to run first", "e.g. shrinkbench check requirements.txt --baseline results/baseline.json");
+          }
+          const { signal, code } = interruptions();
+          const run = await runCommand({ ...toRunOptions(a), format: "table", quiet: true }, runIO(signal, () => undefined));
+          if (code() !== undefined) {
+            exitCode = code()!;
+            return;
+          }
+          current = run.files.json;
+        }
+        exitCode = await checkCommand({
+          baseline: a.baseline,
+          current,
+          format: a.format as "markdown" | "json",
+          updateBaseline: a["update-baseline"],
+          maxGrowth: a["max-growth"],
+          maxSize: a["max-size"],
+          maxLayers: a["max-layers"],
+          config: a.config,
+          stdout: out,
+        });
       },
     )
     .command(
