@@ -317,7 +317,9 @@ describe("planSquash on random stacks", () => {
       try {
         check(b, a);
       } catch (err) {
-        throw new Error(`seed ${seed}: ${(err as Error).message}\n${JSON.stringify({ b, a })}`);
+        throw new Error(`seed ${seed}: ${(err as Error).message}\n${JSON.stringify({ b, a })}`, {
+          cause: err,
+        });
       }
     }
   });
