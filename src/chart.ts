@@ -173,14 +173,20 @@ export function renderLadderSvg(record: RunRecord, opts: ChartOptions = {}): str
   const legend: [string, string][] = [
     [`fill="${COLOURS.base}"`, "base image"],
     [`fill="${COLOURS.added}"`, "added by the rung"],
-    [`fill="url(#sb-hatch)" stroke="${COLOURS.failed}"`, "FAILED"],
-    [`fill="${COLOURS.skippedFill}" stroke="${COLOURS.skipped}" stroke-dasharray="3 2"`, "SKIPPED"],
   ];
+  // FAILED and SKIPPED only when the chart has some.
+  if (rungs.some((r) => r.status !== "PASS" && r.status !== "SKIPPED"))
+    legend.push([`fill="url(#sb-hatch)" stroke="${COLOURS.failed}"`, "FAILED"]);
+  if (rungs.some((r) => r.status === "SKIPPED"))
+    legend.push([
+      `fill="${COLOURS.skippedFill}" stroke="${COLOURS.skipped}" stroke-dasharray="3 2"`,
+      "SKIPPED",
+    ]);
   let lx = 24;
   out.push(`<g class="legend" font-size="12" fill="${COLOURS.text}">`);
   for (const [paint, label] of legend) {
     out.push(`<rect x="${lx}" y="66" width="14" height="14" ${paint}/>`);
-    out.push(`<text x="${lx + 20}" y="77">${label}</text>`);
+    out.push(`<text x="${lx + 20}" y="77" class="legend-label">${label}</text>`);
     lx += 20 + textWidth(label, 12) + 22;
   }
   out.push(`<text x="${lx}" y="77" fill="${COLOURS.muted}">4m05s = build time</text>`);

@@ -61,7 +61,8 @@ h2 { font-size: 17px; margin: 28px 0 10px; }
 .banner { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 6px; padding: 8px 12px; margin: 8px 0; }
 .headline { font-size: 15px; margin: 8px 0 14px; }
 figure { margin: 0; background: #fff; border: 1px solid #d0d7de; border-radius: 8px; padding: 8px; overflow-x: auto; }
-figure svg { display: block; max-width: 100%; height: auto; }
+figure svg { display: block; max-width: 100%; height: auto; margin: 0 auto; }
+code.id, td.smoke { white-space: nowrap; }
 table { border-collapse: collapse; width: 100%; background: #fff; font-size: 13px; }
 th, td { border: 1px solid #d0d7de; padding: 5px 8px; text-align: left; vertical-align: top; }
 th { background: #eef1f4; font-weight: 600; white-space: nowrap; }
@@ -89,7 +90,8 @@ function rowHtml(row: ReportRow, index: number): string {
   const img = r.image;
   const cells: string[] = [];
   cells.push(`<td class="num">${index + 1}</td>`);
-  cells.push(`<td><code>${e(r.rung)}</code><div class="title">${e(r.title)}</div></td>`);
+  const title = r.title && r.title !== r.rung ? `<div class="title">${e(r.title)}</div>` : "";
+  cells.push(`<td><code class="id">${e(r.rung)}</code>${title}</td>`);
   cells.push(`<td>${statusCell(r)}</td>`);
   cells.push(
     `<td>${e(r.base)} · <code>${e(r.baseImage)}</code>` +
@@ -123,7 +125,7 @@ function rowHtml(row: ReportRow, index: number): string {
     ? `<span class="status ${r.smoke.passed ? "PASS" : "FAILED"}" title="${e(r.smoke.description)}">` +
       `${r.smoke.passed ? "PASS" : "FAILED"}</span> <span class="title">${e(formatSeconds(r.smoke.seconds))}</span>`
     : "—";
-  cells.push(`<td>${smoke}</td>`);
+  cells.push(`<td class="smoke">${smoke}</td>`);
   return `<tr class="${e(r.status)}" data-rung="${e(r.rung)}">${cells.join("")}</tr>`;
 }
 

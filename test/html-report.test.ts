@@ -80,6 +80,8 @@ describe("renderHtmlReport", () => {
       "4m22s",
       "PASS 2.1s",
     ]);
+    // A title that only repeats the id is not printed twice.
+    expect(rows[1]!.cells[1]).toBe("full");
   });
 
   it("computes change vs previous and % of first", () => {
