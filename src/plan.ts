@@ -38,10 +38,11 @@ export interface PlanInput {
 /** Build args for pip's sources. Empty values are left out: pip reads an empty PIP_INDEX_URL as an index. */
 export function sourceBuildArgs(sources: PackageSources): Record<string, string> {
   const args: Record<string, string> = {};
-  if (sources.indexUrl) args.PIP_INDEX_URL = sources.indexUrl;
-  if (sources.extraIndexUrls.length) args.PIP_EXTRA_INDEX_URL = sources.extraIndexUrls.join(" ");
-  if (sources.findLinks.length) args.PIP_FIND_LINKS = sources.findLinks.join(" ");
-  if (sources.trustedHosts.length) args.PIP_TRUSTED_HOST = sources.trustedHosts.join(" ");
+  const list = (values: readonly string[]) => values.filter((v) => v.trim() !== "").join(" ");
+  if (sources.indexUrl?.trim()) args.PIP_INDEX_URL = sources.indexUrl;
+  if (list(sources.extraIndexUrls)) args.PIP_EXTRA_INDEX_URL = list(sources.extraIndexUrls);
+  if (list(sources.findLinks)) args.PIP_FIND_LINKS = list(sources.findLinks);
+  if (list(sources.trustedHosts)) args.PIP_TRUSTED_HOST = list(sources.trustedHosts);
   return args;
 }
 
