@@ -372,7 +372,7 @@ function validateRunRecord(data: unknown, file: string): asserts data is RunReco
     );
   }
   const version = r.schemaVersion;
-  if (typeof version !== "number" || !Number.isInteger(version) || version < 1) {
+  if (typeof version !== "number" || !Number.isInteger(version)) {
     v.expected("schemaVersion", "a whole number", version);
   }
   if (version > RUN_RECORD_VERSION) {

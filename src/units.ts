@@ -111,7 +111,8 @@ export function parseSize(text: string, what = "size"): number {
       const dec = up === "K" ? "kB" : `${up}B`;
       return fail(
         `has an ambiguous unit "${m[2]}"`,
-        `write ${dec} (decimal, as docker prints) or ${up}iB (binary); ${SIZE_UNITS_HINT}`,
+        `write ${m[1]}${dec} (decimal, as docker prints: 1 ${dec} = ${SIZE_UNITS[dec.toLowerCase()]} ` +
+          `bytes) or ${m[1]}${up}iB (binary: 1 ${up}iB = ${SIZE_UNITS[`${up.toLowerCase()}ib`]} bytes)`,
       );
     }
     return fail(`has an unknown unit "${m[2]}"`);

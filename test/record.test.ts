@@ -147,6 +147,9 @@ describe("parseRunRecord", () => {
     expect(parseError(recordJson((d) => (d.schemaVersion = "1"))).message).toContain(
       'schemaVersion: expected a whole number, got "1"',
     );
+    expect(parseError(recordJson((d) => (d.schemaVersion = 0))).message).toBe(
+      `${FILE}: schemaVersion: unsupported run record version 0`,
+    );
   });
 
   it("names the line and column of malformed JSON", () => {

@@ -140,7 +140,9 @@ describe("parseSize", () => {
       expect((err as InputError).hint).toMatch(/MB.*GB.*MiB.*GiB/);
     }
     expect(() => parseSize("300M", "--max-size")).toThrow(
-      expect.objectContaining({ hint: expect.stringMatching(/^write MB .* or MiB/) }),
+      expect.objectContaining({
+        hint: "write 300MB (decimal, as docker prints: 1 MB = 1000000 bytes) or 300MiB (binary: 1 MiB = 1048576 bytes)",
+      }),
     );
   });
 });

@@ -11,6 +11,7 @@ import { compareRuns, type CheckReport } from "../compare.js";
 import { CONFIG_FILE, loadConfig, type Config } from "../config.js";
 import { EXIT, InputError } from "../errors.js";
 import { readRunRecord, writeRunRecord } from "../record.js";
+import type { RunRecord } from "../types.js";
 
 export interface CheckOptions extends BudgetFlags {
   /** The baseline run record. May be absent only with updateBaseline (the first baseline). */
@@ -50,26 +51,36 @@ export async function checkCommand(opts: CheckOptions): Promise<number> {
     );
   }
 
-  if (!existsSync(opts.baseline)) {
-    if (!opts.updateBaseline) {
-      throw new InputError(
-        `${opts.baseline}: no such file (the baseline run record)`,
-        `check the path, or make this run the first baseline: shrinkbench check --baseline ` +
-          `${opts.baseline} --current ${opts.current} --update-baseline`,
-      );
-    }
-    // The first baseline: nothing to compare with.
+  if (!existsSync(opts.baseline) && !opts.updateBaseline) {
+    throw new InputError(
+      `${opts.baseline}: no such file (the baseline run record)`,
+      `check the path, or make this run the first baseline: shrinkbench check --baseline ` +
+        `${opts.baseline} --current ${opts.current} --update-baseline`,
+    );
+  }
+  let baseline: RunRecord;
+  try {
+    baseline = await readRunRecord(opts.baseline);
+  } catch (err) {
+    if (!(opts.updateBaseline && err instanceof InputError)) throw err;
+    // No baseline yet, or one that is not a valid record: nothing to compare with; replace it.
+    const why = existsSync(opts.baseline)
+      ? `The baseline was not a valid run record (${err.message}): replaced it`
+      : `No baseline at ${opts.baseline}: wrote it`;
     await writeRunRecord(opts.baseline, current);
-    const text = `No baseline at ${opts.baseline}: wrote run ${current.runId} there as the first baseline.\n`;
+    const text = `${why} with run ${current.runId}.\n`;
     opts.stdout(
       opts.format === "json"
-        ? JSON.stringify({ baselineCreated: opts.baseline, runId: current.runId }, null, 2) + "\n"
+        ? JSON.stringify(
+            { baselineUpdated: opts.baseline, runId: current.runId, note: why },
+            null,
+            2,
+          ) + "\n"
         : text,
     );
     await appendStepSummary(env, text);
     return EXIT.ok;
   }
-  const baseline = await readRunRecord(opts.baseline);
 
   const report: CheckReport = compareRuns(baseline, current, budgets, {
     baselineFile: opts.baseline,

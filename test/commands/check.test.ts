@@ -222,10 +222,21 @@ describe("checkCommand", () => {
       await writeCurrent(489 * MB);
       const first = join(dir, "new", "baseline.json");
       expect(await run({ baseline: first, updateBaseline: true })).toBe(0);
-      expect(out.join("")).toBe(
-        `No baseline at ${first}: wrote run cur there as the first baseline.\n`,
-      );
+      expect(out.join("")).toBe(`No baseline at ${first}: wrote it with run cur.\n`);
       expect(await readFile(first, "utf8")).toBe(await readFile(currentPath, "utf8"));
+    });
+
+    it("replaces a baseline that is not a valid run record, saying why", async () => {
+      await writeCurrent(489 * MB);
+      await writeRecord(
+        baselinePath,
+        recordJson((d) => (d.schemaVersion = 0)),
+      );
+      expect(await run({ updateBaseline: true, format: "json" })).toBe(0);
+      const data = JSON.parse(out.join("")) as Record<string, string>;
+      expect(data).toMatchObject({ baselineUpdated: baselinePath, runId: "cur" });
+      expect(data.note).toContain("schemaVersion: unsupported run record version 0");
+      expect(await readFile(baselinePath, "utf8")).toBe(await readFile(currentPath, "utf8"));
     });
 
     it("refuses an interrupted run as the baseline", async () => {
