@@ -12,7 +12,9 @@ import { DockerEngine } from "./engine/docker-engine.js";
 import { resolveEndpoint } from "./engine/endpoint.js";
 import { EXIT, InputError, ShrinkbenchError } from "./errors.js";
 import { RUN_LABEL } from "./plan.js";
-import { readRunRecord } from "./record.js";
+import { readRunRecord, writeFileAtomic } from "./record.js";
+import { renderHtmlReport } from "./html-report.js";
+import { renderLadderSvg } from "./chart.js";
 import { renderMarkdown, renderTable } from "./report.js";
 
 const out = (s: string): void => void process.stdout.write(s);
@@ -225,9 +227,19 @@ export async function main(argv: string[]): Promise<number> {
       (y) =>
         y
           .positional("file", { type: "string", demandOption: true })
-          .option("format", { alias: "f", choices: ["table", "markdown", "json"] as const, default: "table" as const }),
+          .option("format", { alias: "f", choices: ["table", "markdown", "json"] as const, default: "table" as const })
+          .option("html", { type: "string", describe: "also write a self-contained HTML report (chart + table) to this file" })
+          .option("svg", { type: "string", describe: "also write the ladder chart as SVG to this file" }),
       async (a) => {
         const record = await readRunRecord(a.file!);
+        if (a.html) {
+          await writeFileAtomic(a.html, renderHtmlReport(record, { logPath: (r) => r.logFile }));
+          err(`wrote ${a.html}\n`);
+        }
+        if (a.svg) {
+          await writeFileAtomic(a.svg, renderLadderSvg(record));
+          err(`wrote ${a.svg}\n`);
+        }
         if (a.format === "json") out(JSON.stringify(record, null, 2) + "\n");
         else if (a.format === "markdown") out(renderMarkdown(record));
         else out(renderTable(record) + "\n");

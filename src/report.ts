@@ -64,7 +64,7 @@ function mdCell(s: string): string {
   return oneLine(s, 200).replace(/\|/g, "\\|").replace(/</g, "&lt;");
 }
 
-export function renderMarkdown(record: RunRecord): string {
+export function renderMarkdown(record: RunRecord, opts: { chart?: string } = {}): string {
   const lines = [
     `# shrinkbench: ${mdCell(record.ladder.name)} ladder for \`${mdCell(record.requirements.file)}\``,
     "",
@@ -78,11 +78,13 @@ export function renderMarkdown(record: RunRecord): string {
   for (const row of tableRows(record)) {
     lines.push(`| ${COLUMNS.map((c) => mdCell(row[c])).join(" | ")} |`);
   }
+  if (opts.chart) lines.push("", `![size of each rung](${encodeURI(opts.chart)})`);
   const failed = record.rungs.filter((r) => r.status === "FAILED");
   if (failed.length) {
     lines.push("", "## Failed rungs", "");
     for (const r of failed) {
       lines.push(`### ${mdCell(r.rung)}`, "", mdCell(r.reason ?? ""), "");
+      if (r.logFile) lines.push(`Full log: \`${mdCell(r.logFile)}\``, "");
       if (r.logTail?.length) lines.push("```", ...r.logTail.map((l) => l.replace(/```/g, "'''")), "```", "");
     }
   }

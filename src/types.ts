@@ -139,6 +139,8 @@ export interface RungResult {
   smoke?: SmokeResult;
   /** The last lines of the build log, for FAILED rungs. */
   logTail?: string[];
+  /** The rung's full build and smoke-test output, relative to the run record's folder. */
+  logFile?: string;
   /** The engine that built it. */
   engine?: string;
   startedAt: string;

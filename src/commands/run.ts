@@ -2,16 +2,18 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { loadLadder, loadScripts, loadSmokeScript, loadTemplates } from "../assets.js";
 import { loadConfig } from "../config.js";
 import { DockerEngine } from "../engine/docker-engine.js";
 import { resolveEndpoint } from "../engine/endpoint.js";
+import { renderHtmlReport } from "../html-report.js";
+import { renderLadderSvg } from "../chart.js";
 import type { Engine } from "../engine/engine.js";
 import { EXIT, InputError } from "../errors.js";
 import { startIndexServer } from "../index-server.js";
 import { selectRungs } from "../ladder.js";
-import { maskSources, mergeSources, readHostPipSources } from "../pip-sources.js";
+import { maskSources, maskUrl, mergeSources, readHostPipSources } from "../pip-sources.js";
 import { RUN_LABEL } from "../plan.js";
 import { createProgress } from "../progress.js";
 import { recordFileName, writeFileAtomic, writeRunRecord } from "../record.js";
@@ -24,6 +26,7 @@ import {
   RUN_RECORD_SCHEMA,
   RUN_RECORD_VERSION,
   type BaseRole,
+  type PackageSources,
   type RunRecord,
   type RungResult,
 } from "../types.js";
@@ -68,10 +71,40 @@ export interface RunIO {
 export interface RunOutcome {
   exitCode: number;
   record: RunRecord;
-  files: { json: string; markdown: string };
+  files: { json: string; markdown: string; svg: string; html: string };
 }
 
 const TOOL_VERSION = "0.1.0";
+const DEFAULT_INDEX = "https://pypi.org/simple/";
+
+/**
+ * pip always asks the default index first when no --index-url is set, and retries an unreachable
+ * one five times per package (about 8 s each). Where PyPI cannot be reached and other sources are
+ * configured, the first extra index takes its place, as a user on an offline mirror would set it.
+ */
+export function replaceUnreachableDefault(
+  sources: PackageSources,
+  defaultReachable: boolean,
+): { sources: PackageSources; note?: string } {
+  if (sources.indexUrl || defaultReachable) return { sources };
+  const [first, ...rest] = sources.extraIndexUrls;
+  if (first) {
+    return {
+      sources: { ...sources, indexUrl: first, extraIndexUrls: rest },
+      note: `the default index (${DEFAULT_INDEX}) does not answer; builds use ${maskUrl(first)} as their index`,
+    };
+  }
+  return { sources };
+}
+
+async function answers(url: string, timeoutMs = 3000): Promise<boolean> {
+  try {
+    await fetch(url, { method: "HEAD", signal: AbortSignal.timeout(timeoutMs) });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export function newRunId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
@@ -118,11 +151,16 @@ export async function runCommand(opts: RunOptions, io: RunIO, engineOverride?: E
   const constraintsText = flattenConstraints(requirements);
 
   const hostSources = opts.noHostPipConfig ? undefined : await readHostPipSources();
-  const sources = mergeSources({
+  const merged = mergeSources({
     host: hostSources,
     file: requirements.options,
     flags: { indexUrl: opts.indexUrl, extraIndexUrls: opts.extraIndexUrls, findLinks: opts.findLinks },
   });
+  const { sources, note } = replaceUnreachableDefault(
+    merged,
+    merged.indexUrl !== undefined || (await answers(DEFAULT_INDEX)),
+  );
+  if (note && !opts.quiet) io.stderr(`shrinkbench: note: ${note}\n`);
 
   const engine = engineOverride ?? new DockerEngine(resolveEndpoint(opts.dockerHost, io.env));
   const engineInfo = await engine.info();
@@ -152,14 +190,24 @@ export async function runCommand(opts: RunOptions, io: RunIO, engineOverride?: E
     rungs: [],
   };
   const base = opts.name ?? recordFileName(record).replace(/\.json$/, "");
-  const files = { json: join(opts.out, `${base}.json`), markdown: join(opts.out, `${base}.md`) };
+  const files = {
+    json: join(opts.out, `${base}.json`),
+    markdown: join(opts.out, `${base}.md`),
+    svg: join(opts.out, `${base}.svg`),
+    html: join(opts.out, `${base}.html`),
+  };
+  // Full logs live beside the record: results/<name>/logs/<rung>.log.
+  const logDir = join(base, "logs");
+  const logs = new Map<string, string[]>();
   // Saves run one after another, so a slow write never lands after a newer one.
   let saving: Promise<void> = Promise.resolve();
   const save = () => {
     saving = saving.then(async () => {
       record.finishedAt = new Date().toISOString();
       await writeRunRecord(files.json, record);
-      await writeFileAtomic(files.markdown, renderMarkdown(record));
+      await writeFileAtomic(files.markdown, renderMarkdown(record, { chart: basename(files.svg) }));
+      await writeFileAtomic(files.svg, renderLadderSvg(record));
+      await writeFileAtomic(files.html, renderHtmlReport(record, { logPath: (r) => r.logFile }));
     });
     return saving;
   };
@@ -197,9 +245,24 @@ export async function runCommand(opts: RunOptions, io: RunIO, engineOverride?: E
         smokeTimeoutMs: opts.smokeTimeout * 1000,
         concurrency: opts.concurrency,
         signal: io.signal,
-        onEvent: (e) => progress.handle(e),
+        onEvent: (e) => {
+          if (e.type === "log") (logs.get(e.rung) ?? logs.set(e.rung, []).get(e.rung)!).push(e.line);
+          progress.handle(e);
+        },
         onResult: (r) => {
-          results.set(r.rung, { ...r, pullSeconds: r.status === "SKIPPED" ? undefined : pullSeconds });
+          const logFile = r.status === "SKIPPED" ? undefined : join(logDir, `${r.rung}.log`);
+          if (logFile) {
+            const text = [
+              ...(logs.get(r.rung) ?? []),
+              ...(r.smoke ? ["", `--- smoke test: ${r.smoke.description}`, ...r.smoke.outputTail] : []),
+            ].join("\n");
+            void writeFileAtomic(join(opts.out, logFile), text + "\n").catch(() => undefined);
+          }
+          results.set(r.rung, {
+            ...r,
+            logFile,
+            pullSeconds: r.status === "SKIPPED" ? undefined : pullSeconds,
+          });
           // Written after every rung, so an interrupted or crashed run keeps what it measured.
           record.rungs = ladder.rungs.flatMap((x) => results.get(x.id) ?? []);
           void save().catch(() => undefined);
@@ -223,7 +286,9 @@ export async function runCommand(opts: RunOptions, io: RunIO, engineOverride?: E
   if (opts.format === "json") io.stdout(JSON.stringify(record, null, 2) + "\n");
   else if (opts.format === "markdown") io.stdout(renderMarkdown(record));
   else io.stdout(renderTable(record, { color: io.isTTY && opts.color !== false && !io.env.NO_COLOR }) + "\n");
-  if (opts.format === "table") io.stderr(`results: ${files.json} and ${files.markdown}\n`);
+  if (opts.format === "table") {
+    io.stderr(`results: ${files.json}, ${files.markdown}, ${files.html} (chart: ${files.svg})\n`);
+  }
 
   const failed = record.rungs.some((r) => r.status === "FAILED");
   const exitCode = record.interrupted ? EXIT.sigint : failed ? EXIT.failed : EXIT.ok;
