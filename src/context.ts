@@ -38,7 +38,8 @@ export async function appEntries(appDir: string, honourIgnore: boolean): Promise
   let rules: IgnoreRule[] = [];
   if (honourIgnore) {
     try {
-      rules = parseDockerignore(await readFile(join(appDir, ".dockerignore"), "utf8"));
+      const file = join(appDir, ".dockerignore");
+      rules = parseDockerignore(await readFile(file, "utf8"), file);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
     }

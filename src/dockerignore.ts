@@ -1,6 +1,7 @@
 // .dockerignore matching, as the Docker CLI does it: patterns relative to the context root,
 // `*` and `?` within one path segment, `**` across segments, `!` re-includes, last match wins,
 // and a pattern that matches a directory excludes everything below it.
+import { at, InputError } from "./errors.js";
 
 export interface IgnoreRule {
   regex: RegExp;
@@ -24,13 +25,10 @@ function patternToRegex(pattern: string): RegExp {
     if (c === "*") {
       if (pattern[i + 1] === "*") {
         i++;
-        // `**/` matches zero or more directories; a trailing `**` matches everything.
-        if (pattern[i + 1] === "/") {
-          i++;
-          re += "(?:.*/)?";
-        } else {
-          re += ".*";
-        }
+        // `**/` matches zero or more directories; a trailing `**` matches everything. Like
+        // moby's patternmatcher, a `**` inside a segment ("a**b") also spans whole directories.
+        if (pattern[i + 1] === "/") i++;
+        re += i + 1 < pattern.length ? "(?:.*/)?" : ".*";
       } else {
         re += "[^/]*";
       }
@@ -41,10 +39,10 @@ function patternToRegex(pattern: string): RegExp {
     } else if (c === "[") {
       const end = pattern.indexOf("]", i + 1);
       if (end === -1) {
-        re += "\\[";
+        throw new SyntaxError("unterminated [ (write \\[ for a literal one)");
       } else {
-        let cls = pattern.slice(i + 1, end);
-        if (cls.startsWith("!")) cls = "^" + cls.slice(1);
+        // Go's filepath.Match: `^` negates a class; `!` is an ordinary member (not .gitignore's).
+        const cls = pattern.slice(i + 1, end);
         re += `[${cls.replace(/\\/g, "\\\\")}]`;
         i = end;
       }
@@ -55,17 +53,33 @@ function patternToRegex(pattern: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-export function parseDockerignore(text: string): IgnoreRule[] {
+/** Parses a .dockerignore; `file` names it in the error for a pattern Docker would refuse too. */
+export function parseDockerignore(text: string, file = ".dockerignore"): IgnoreRule[] {
   const rules: IgnoreRule[] = [];
-  for (const raw of text.split(/\r?\n/)) {
-    let line = raw.trim();
-    if (line === "" || line.startsWith("#")) continue;
-    const negate = line.startsWith("!");
-    if (negate) line = line.slice(1).trim();
-    const pattern = cleanPath(line);
-    if (pattern === "") continue;
-    rules.push({ regex: patternToRegex(pattern), negate });
-  }
+  text
+    .replace(/^\uFEFF/, "")
+    .split(/\r?\n/)
+    .forEach((raw, i) => {
+      // A comment is a # in column 1; "  #x" is a pattern, as in Docker.
+      if (raw.startsWith("#")) return;
+      let line = raw.trim();
+      if (line === "") return;
+      const negate = line.startsWith("!");
+      if (negate) line = line.slice(1).trim();
+      const pattern = cleanPath(line);
+      if (pattern === "") return;
+      let regex: RegExp;
+      try {
+        regex = patternToRegex(pattern);
+      } catch (e) {
+        // e.g. a character class whose range runs backwards: [z-a]
+        throw new InputError(
+          `${at(file, i + 1)}: ${JSON.stringify(line)} is not a valid pattern: ${(e as Error).message}`,
+          "fix or remove the line; docker build refuses it too",
+        );
+      }
+      rules.push({ regex, negate });
+    });
   return rules;
 }
 
