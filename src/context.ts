@@ -116,7 +116,12 @@ export function packContext(entries: readonly ContextEntry[]): BuildContext {
             break;
           case "disk-file": {
             const sink = pack.entry({ ...base, name: e.name, size: e.size, mode: e.mode }, done);
-            createReadStream(e.path).on("error", reject).pipe(sink);
+            const source = createReadStream(e.path);
+            // A destroyed entry emits "error": without a listener that is an uncaught exception.
+            sink.on("error", reject);
+            // An entry closed early (the consumer went away) must not keep the file open.
+            sink.on("close", () => source.destroy());
+            source.on("error", (err) => sink.destroy(err)).pipe(sink);
             break;
           }
         }
@@ -125,6 +130,13 @@ export function packContext(entries: readonly ContextEntry[]): BuildContext {
     pack.finalize();
   })().catch((err: Error) => pack.destroy(err));
   pack.on("error", (err: Error) => counter.destroy(err));
+  // When the consumer destroys the stream (a cancelled build, a rejected request), stop packing
+  // rather than leave the packer and an open file waiting forever.
+  let packed = false;
+  pack.on("end", () => (packed = true));
+  counter.on("close", () => {
+    if (!packed) pack.destroy();
+  });
   pack.pipe(counter);
   return { stream: counter, bytes: () => bytes };
 }
