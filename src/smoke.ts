@@ -32,7 +32,8 @@ export function smokeCommand(test: SmokeTest): { cmd: string[]; files: Record<st
 }
 
 export function parseSmokeOutput(test: SmokeTest, run: ContainerOutcome): SmokeResult {
-  const lines = run.output.replace(/\n$/, "").split("\n");
+  const lines = run.output.split(/\r?\n/);
+  if (lines.at(-1) === "") lines.pop(); // the final newline, or no output at all
   const visible = lines.filter((l) => !l.startsWith("SHRINKBENCH_SMOKE "));
   let passed = run.exitCode === 0 && !run.timedOut;
   if (test.kind === "imports") {

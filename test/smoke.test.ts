@@ -1,0 +1,182 @@
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+
+import { describe, expect, it } from "vitest";
+
+import { TEMPLATES_DIR } from "../src/assets.js";
+import type { ContainerOutcome } from "../src/engine/engine.js";
+import { importSmokeTest, parseSmokeOutput, scriptSmokeTest, smokeCommand } from "../src/smoke.js";
+
+const SCRIPT = "print('the smoke test')\n";
+const imports = importSmokeTest(["numpy", "scikit-learn"], SCRIPT);
+const user = scriptSmokeTest("tests/smoke.py", "import numpy\n");
+
+function outcome(over: Partial<ContainerOutcome> = {}): ContainerOutcome {
+  return { exitCode: 0, output: "", timedOut: false, seconds: 1.5, ...over };
+}
+
+const SUMMARY = 'SHRINKBENCH_SMOKE {"imports": {"numpy": 0.1, "sklearn": 0.5}, "failed": [], "seconds": 0.6}';
+
+describe("importSmokeTest / scriptSmokeTest", () => {
+  it("describe what they test", () => {
+    expect(imports.description).toBe("import the top-level module of 2 requirement(s): numpy, scikit-learn");
+    expect(user.description).toBe("python tests/smoke.py");
+  });
+
+  it("copies the names", () => {
+    const names = ["six"];
+    const t = importSmokeTest(names, SCRIPT);
+    names.push("later");
+    expect(t.kind === "imports" && t.names).toEqual(["six"]);
+  });
+});
+
+describe("smokeCommand", () => {
+  it("runs the import script with the requirement names as arguments, no shell", () => {
+    const { cmd, files } = smokeCommand(imports);
+    expect(cmd).toEqual(["python3", "/shrinkbench_smoke.py", "numpy", "scikit-learn"]);
+    expect(files).toEqual({ "/shrinkbench_smoke.py": SCRIPT });
+  });
+
+  it("runs the user's script as the same file", () => {
+    const { cmd, files } = smokeCommand(user);
+    expect(cmd).toEqual(["python3", "/shrinkbench_smoke.py"]);
+    expect(files).toEqual({ "/shrinkbench_smoke.py": "import numpy\n" });
+  });
+
+  it("passes a name that looks like an option or shell as one argument", () => {
+    const { cmd } = smokeCommand(importSmokeTest(["$(id)", "-c"], SCRIPT));
+    expect(cmd.slice(2)).toEqual(["$(id)", "-c"]);
+  });
+});
+
+describe("parseSmokeOutput", () => {
+  it("passes on exit 0 with the summary, which it hides from the tail", () => {
+    const r = parseSmokeOutput(
+      imports,
+      outcome({ output: `ok: import numpy (numpy)\nok: import sklearn (scikit-learn)\n${SUMMARY}\n` }),
+    );
+    expect(r).toEqual({
+      passed: true,
+      description: imports.description,
+      seconds: 1.5,
+      outputTail: ["ok: import numpy (numpy)", "ok: import sklearn (scikit-learn)"],
+    });
+  });
+
+  it("fails an import test whose summary is missing (the interpreter itself failed)", () => {
+    const r = parseSmokeOutput(imports, outcome({ output: "Segmentation fault\n" }));
+    expect(r.passed).toBe(false);
+    expect(r.outputTail).toEqual(["Segmentation fault"]);
+  });
+
+  it("fails on a non-zero exit, keeping FAILED lines and saying why", () => {
+    const output = [
+      "ok: import numpy (numpy)",
+      "FAILED: import sklearn (from scikit-learn) failed: ImportError: libgomp.so.1: cannot open shared object file",
+      'SHRINKBENCH_SMOKE {"imports": {"numpy": 0.1}, "failed": ["..."], "seconds": 0.2}',
+      "",
+    ].join("\n");
+    const r = parseSmokeOutput(imports, outcome({ exitCode: 1, output }));
+    expect(r.passed).toBe(false);
+    expect(r.outputTail).toEqual([
+      "ok: import numpy (numpy)",
+      "FAILED: import sklearn (from scikit-learn) failed: ImportError: libgomp.so.1: cannot open shared object file",
+      "FAILED: exit code 1",
+    ]);
+  });
+
+  it("fails on a timeout, even with exit 0 and a summary", () => {
+    const r = parseSmokeOutput(imports, outcome({ timedOut: true, output: `${SUMMARY}\n`, seconds: 300 }));
+    expect(r.passed).toBe(false);
+    expect(r.seconds).toBe(300);
+    expect(r.outputTail.at(-1)).toBe("FAILED: the smoke test did not finish within its time limit");
+  });
+
+  it("passes a user script on exit 0 without any summary", () => {
+    expect(parseSmokeOutput(user, outcome({ output: "all good\n" })).passed).toBe(true);
+    expect(parseSmokeOutput(user, outcome({ exitCode: 2, output: "assert failed\n" })).passed).toBe(false);
+  });
+
+  it("keeps only the last 20 lines of output", () => {
+    const lines = Array.from({ length: 50 }, (_, i) => `line ${i}`);
+    const r = parseSmokeOutput(user, outcome({ exitCode: 3, output: lines.join("\n") + "\n" }));
+    expect(r.outputTail).toHaveLength(21);
+    expect(r.outputTail[0]).toBe("line 30");
+    expect(r.outputTail.at(-1)).toBe("FAILED: exit code 3");
+  });
+
+  it("gives an empty tail for no output", () => {
+    expect(parseSmokeOutput(user, outcome({ output: "" })).outputTail).toEqual([]);
+  });
+
+  it("reads output with CRLF line ends", () => {
+    const r = parseSmokeOutput(imports, outcome({ output: `ok: import numpy (numpy)\r\n${SUMMARY}\r\n` }));
+    expect(r.passed).toBe(true);
+    expect(r.outputTail).toEqual(["ok: import numpy (numpy)"]);
+  });
+});
+
+// templates/smoke_test.py is product code: run it with the host's python3 against what the host
+// has installed.
+const python = spawnSync("python3", ["--version"], { encoding: "utf8" });
+const havePython = python.status === 0 && /Python 3\.(\d+)/.test(python.stdout + python.stderr)
+  && Number(/Python 3\.(\d+)/.exec(python.stdout + python.stderr)![1]) >= 8;
+const hostHas = (dist: string) =>
+  spawnSync("python3", ["-c", `import importlib.metadata as m; m.distribution(${JSON.stringify(dist)})`]).status === 0;
+
+function smoke(...names: string[]) {
+  const r = spawnSync("python3", [join(TEMPLATES_DIR, "smoke_test.py"), ...names], {
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  return { exitCode: r.status ?? -1, output: r.stdout, stderr: r.stderr };
+}
+
+describe.skipIf(!havePython)("templates/smoke_test.py on the host's python3", () => {
+  it.skipIf(!hostHas("pip"))("passes for an installed distribution (pip)", () => {
+    const r = smoke("pip");
+    expect(r.stderr).toBe("");
+    expect(r.exitCode).toBe(0);
+    expect(r.output).toContain("ok: import pip (pip)");
+    const parsed = parseSmokeOutput(importSmokeTest(["pip"], ""), { ...r, timedOut: false, seconds: 1 });
+    expect(parsed.passed).toBe(true);
+    const summary = JSON.parse(r.output.trim().split("\n").at(-1)!.replace(/^SHRINKBENCH_SMOKE /, "")) as {
+      imports: Record<string, number>;
+      failed: string[];
+    };
+    expect(Object.keys(summary.imports)).toEqual(["pip"]);
+    expect(summary.failed).toEqual([]);
+  });
+
+  it("fails for a name that is not installed", () => {
+    const r = smoke("shrinkbench-no-such-distribution");
+    expect(r.exitCode).toBe(1);
+    expect(r.output).toContain("FAILED: shrinkbench-no-such-distribution is not installed");
+    const parsed = parseSmokeOutput(importSmokeTest(["x"], ""), { ...r, timedOut: false, seconds: 1 });
+    expect(parsed.passed).toBe(false);
+    expect(parsed.outputTail).toContain("FAILED: shrinkbench-no-such-distribution is not installed");
+  });
+
+  it.skipIf(!hostHas("pip"))("matches names the way pip does (case, _ and .)", () => {
+    expect(smoke("PIP").exitCode).toBe(0);
+  });
+
+  it.skipIf(!hostHas("PyYAML"))("maps a distribution to its import name (pyyaml → yaml)", () => {
+    const r = smoke("pyyaml");
+    expect(r.exitCode).toBe(0);
+    expect(r.output).toContain("ok: import yaml (pyyaml)");
+    // The private _yaml extension listed in top_level.txt is not imported on its own.
+    expect(r.output).not.toContain("import _yaml");
+  });
+
+  it.skipIf(!hostHas("python-dateutil"))("maps python-dateutil to dateutil", () => {
+    expect(smoke("python-dateutil").output).toContain("ok: import dateutil (python-dateutil)");
+  });
+
+  it("passes with no names at all", () => {
+    const r = smoke();
+    expect(r.exitCode).toBe(0);
+    expect(r.output).toMatch(/^SHRINKBENCH_SMOKE \{"imports": \{\}, "failed": \[\]/m);
+  });
+});
