@@ -113,12 +113,28 @@ export interface StackedNode {
   fresh: boolean;
 }
 
+/**
+ * Called for each path a layer removes from the stack: `replacedBy` is the kind of the entry
+ * written at the very same path (an overwrite); undefined when the path was deleted
+ * (whiteout, opaque directory, a parent replaced by a non-directory, ...).
+ */
+export type RemoveListener = (
+  path: string,
+  node: StackedNode,
+  layer: number,
+  replacedBy: MergeKind | undefined,
+) => void;
+
 /** The union file system of a stack of layers, with overlay semantics. */
 export class LayerStack {
   readonly nodes = new Map<string, StackedNode>();
   private readonly children = new Map<string, Set<string>>();
+  private layer = 0;
+
+  constructor(private readonly onRemove?: RemoveListener) {}
 
   apply(layer: number, entries: readonly MergeEntry[]): void {
+    this.layer = layer;
     // Whiteouts first: they only ever apply to lower layers.
     const opaque: string[] = [];
     entries.forEach((e) => {
@@ -138,7 +154,7 @@ export class LayerStack {
         existing.entry = index;
         return;
       }
-      if (existing) this.remove(path);
+      if (existing) this.remove(path, e.kind);
       this.set(path, { kind: e.kind, layer, entry: index, fresh: true });
     });
     for (const dir of opaque) {
@@ -184,10 +200,15 @@ export class LayerStack {
     for (const kid of [...kids]) this.remove(kid);
   }
 
-  remove(path: string): void {
+  /** Removes a path and everything under it. */
+  remove(path: string, replacedBy?: MergeKind): void {
     this.removeChildren(path);
     this.children.delete(path);
-    this.nodes.delete(path);
+    const node = this.nodes.get(path);
+    if (node) {
+      this.nodes.delete(path);
+      this.onRemove?.(path, node, this.layer, replacedBy);
+    }
     this.children.get(parentOf(path))?.delete(path);
   }
 }

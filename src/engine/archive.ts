@@ -111,11 +111,16 @@ export interface LayerVisit {
   compression: LayerCompression;
   /** Stack positions of this blob (usually one), when the layout was known before the pass; else []. */
   positions: number[];
-  /** Receives the uncompressed layer tar's bytes. Register before iterating `entries()`. */
-  onBytes(listener: (chunk: Buffer) => void): void;
+  /**
+   * Receives the uncompressed layer tar's bytes. Register before iterating `entries()`.
+   * A listener may return a promise: reading waits for it (backpressure, e.g. into gzip).
+   */
+  onBytes(listener: ByteListener): void;
   /** The layer's tar entries in order. Anything the visitor leaves unread is drained after it returns. */
   entries(): AsyncIterable<LayerEntry>;
 }
+
+export type ByteListener = (chunk: Buffer) => void | Promise<void>;
 
 export type LayerVisitor = (layer: LayerVisit) => Promise<void> | void;
 
@@ -314,7 +319,7 @@ interface WritableLike {
 async function feed(
   input: NodeJS.ReadableStream | AsyncIterable<Uint8Array>,
   out: WritableLike,
-  tap?: (chunk: Buffer) => void,
+  tap?: ByteListener,
 ): Promise<void> {
   try {
     for await (const raw of input as AsyncIterable<Uint8Array | string>) {
@@ -322,7 +327,8 @@ async function feed(
         typeof raw === "string"
           ? Buffer.from(raw)
           : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-      tap?.(chunk);
+      const tapped = tap?.(chunk);
+      if (tapped) await tapped;
       if (out.destroyed) throw new Error("archive reader stopped");
       if (!out.write(chunk)) await waitDrain(out);
     }
@@ -375,7 +381,7 @@ async function visitLayer(
     await drain(head.rest);
     return;
   }
-  const listeners: ((chunk: Buffer) => void)[] = [];
+  const listeners: ByteListener[] = [];
   let used = false;
   let generator: AsyncGenerator<LayerEntry> | undefined;
   let live = true;
@@ -424,7 +430,9 @@ async function visitLayer(
     // Finish (and drain) whatever the visitor left; return() runs the generator's finally.
     await generator.return(undefined);
   } else if (listeners.length > 0) {
-    for await (const chunk of uncompressed()) for (const l of listeners) l(chunk);
+    for await (const chunk of uncompressed()) {
+      for (const l of listeners) await l(chunk);
+    }
   } else {
     await drain(head.rest);
   }
@@ -432,12 +440,12 @@ async function visitLayer(
 
 async function* iterateEntries(
   bytes: AsyncIterable<Buffer>,
-  listeners: ((chunk: Buffer) => void)[],
+  listeners: ByteListener[],
 ): AsyncGenerator<LayerEntry> {
   const extract = tar.extract();
   const tap = listeners.length
-    ? (chunk: Buffer) => {
-        for (const l of listeners) l(chunk);
+    ? async (chunk: Buffer) => {
+        for (const l of listeners) await l(chunk);
       }
     : undefined;
   const feeding = feed(bytes, extract as unknown as WritableLike, tap);
