@@ -35,12 +35,24 @@ const readText: ReadText = (path) => {
   }
 };
 
-/** Turns a host URL into docker-modem options. */
+/** TLS material a docker context stores beside its meta.json (contexts/tls/<id>/docker/). */
+export interface ContextTls {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+}
+
+/**
+ * Turns a host URL into docker-modem options. TLS for tcp:// follows the environment as the
+ * docker CLI reads it (DOCKER_TLS_VERIFY set to anything non-empty, DOCKER_CERT_PATH, else the
+ * docker config folder), unless `contextTls` is given: a context carries its own TLS material.
+ */
 export function endpointFromHost(
   host: string,
   from: string,
   env: NodeJS.ProcessEnv = process.env,
   read: (p: string) => Buffer = (p) => readFileSync(p),
+  contextTls?: ContextTls,
 ): Endpoint {
   if (host.startsWith("unix://")) {
     const socketPath = host.slice("unix://".length);
@@ -74,14 +86,19 @@ export function endpointFromHost(
       "use unix://, tcp:// or ssh://",
     );
   }
-  const tls = env.DOCKER_TLS_VERIFY === "1" || url.protocol === "https:";
+  const contextHasTls = contextTls !== undefined && Object.values(contextTls).some((v) => v !== undefined);
+  // The docker CLI turns TLS on for any non-empty DOCKER_TLS_VERIFY, "0" included.
+  const envTls = contextTls === undefined && !!env.DOCKER_TLS_VERIFY;
+  const tls = envTls || contextHasTls || url.protocol === "https:";
   const modem: Endpoint["modem"] = {
     protocol: tls ? "https" : "http",
     host: url.hostname,
     port: url.port ? Number(url.port) : tls ? 2376 : 2375,
   };
-  if (tls) {
-    const dir = env.DOCKER_CERT_PATH ?? join(homedir(), ".docker");
+  if (contextTls !== undefined) {
+    Object.assign(modem, Object.fromEntries(Object.entries(contextTls).filter(([, v]) => v !== undefined)));
+  } else if (tls) {
+    const dir = env.DOCKER_CERT_PATH || env.DOCKER_CONFIG || join(homedir(), ".docker");
     try {
       modem.ca = read(join(dir, "ca.pem"));
       modem.cert = read(join(dir, "cert.pem"));
@@ -96,8 +113,12 @@ export function endpointFromHost(
   return { host, from, modem };
 }
 
-/** The host a docker context names, from its meta.json. */
-function contextHost(name: string, configDir: string, read: ReadText): string | undefined {
+/** The host a docker context names, from its meta.json, and the TLS files stored with it. */
+function contextEndpoint(
+  name: string,
+  configDir: string,
+  read: ReadText,
+): { host: string; tls: ContextTls } | undefined {
   if (name === "default") return undefined;
   const id = createHash("sha256").update(name).digest("hex");
   const metaPath = join(configDir, "contexts", "meta", id, "meta.json");
@@ -108,8 +129,33 @@ function contextHost(name: string, configDir: string, read: ReadText): string | 
       "list contexts with `docker context ls`, or set DOCKER_HOST",
     );
   }
-  const meta = JSON.parse(text) as { Endpoints?: { docker?: { Host?: string } } };
-  return meta.Endpoints?.docker?.Host;
+  let meta: { Endpoints?: { docker?: { Host?: unknown } } };
+  try {
+    meta = JSON.parse(text) as typeof meta;
+  } catch (e) {
+    throw new InputError(
+      `docker context "${name}": ${metaPath} is not valid JSON: ${(e as Error).message}`,
+      "recreate the context with `docker context create`, or set DOCKER_HOST",
+    );
+  }
+  const host = meta?.Endpoints?.docker?.Host;
+  if (typeof host !== "string" || host === "") return undefined;
+  const tlsDir = join(configDir, "contexts", "tls", id, "docker");
+  const tls: ContextTls = {};
+  for (const key of ["ca", "cert", "key"] as const) {
+    const pem = read(join(tlsDir, `${key}.pem`));
+    if (pem !== undefined) tls[key] = Buffer.from(pem);
+  }
+  return { host, tls };
+}
+
+/** Certificate reads through `read`, failing like readFileSync does. */
+function certReader(read: ReadText): (p: string) => Buffer {
+  return (p) => {
+    const text = read(p);
+    if (text === undefined) throw new Error(`cannot read ${p}`);
+    return Buffer.from(text);
+  };
 }
 
 export function resolveEndpoint(
@@ -117,16 +163,18 @@ export function resolveEndpoint(
   env: NodeJS.ProcessEnv = process.env,
   read: ReadText = readText,
 ): Endpoint {
-  if (explicit) return endpointFromHost(explicit, "--docker-host", env);
-  if (env.DOCKER_HOST) return endpointFromHost(env.DOCKER_HOST, "DOCKER_HOST", env);
-  const configDir = env.DOCKER_CONFIG ?? join(homedir(), ".docker");
+  const certs = certReader(read);
+  if (explicit) return endpointFromHost(explicit, "--docker-host", env, certs);
+  if (env.DOCKER_HOST) return endpointFromHost(env.DOCKER_HOST, "DOCKER_HOST", env, certs);
+  const configDir = env.DOCKER_CONFIG || join(homedir(), ".docker");
   let contextName = env.DOCKER_CONTEXT;
   let from = "DOCKER_CONTEXT";
   if (!contextName) {
     const config = read(join(configDir, "config.json"));
     if (config) {
       try {
-        contextName = (JSON.parse(config) as { currentContext?: string }).currentContext;
+        const current = (JSON.parse(config) as { currentContext?: unknown } | null)?.currentContext;
+        if (typeof current === "string") contextName = current;
         from = `currentContext in ${join(configDir, "config.json")}`;
       } catch {
         // An unreadable docker config is the docker CLI's problem; fall back to the default.
@@ -134,8 +182,8 @@ export function resolveEndpoint(
     }
   }
   if (contextName) {
-    const host = contextHost(contextName, configDir, read);
-    if (host) return endpointFromHost(host, `${from} (context "${contextName}")`, env);
+    const context = contextEndpoint(contextName, configDir, read);
+    if (context) return endpointFromHost(context.host, `${from} (context "${contextName}")`, env, certs, context.tls);
   }
-  return endpointFromHost(DEFAULT_HOST, "the default socket", env);
+  return endpointFromHost(DEFAULT_HOST, "the default socket", env, certs);
 }
