@@ -23,6 +23,19 @@ export function defaultBases(pythonVersion = "3.11"): Record<BaseRole, string> {
   };
 }
 
+// An image reference as Docker parses it (distribution/reference): an optional registry host
+// with port, lowercase path components, an optional tag and an optional digest.
+const DOMAIN = String.raw`(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?`;
+const COMPONENT = String.raw`[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`;
+const TAG = String.raw`[\w][\w.-]{0,127}`;
+const DIGEST = String.raw`[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}`;
+const IMAGE_REF = new RegExp(`^(?:${DOMAIN}/)?${COMPONENT}(?:/${COMPONENT})*(?::${TAG})?(?:@${DIGEST})?$`);
+
+/** True for a reference `docker pull` accepts, e.g. python:3.11-slim, localhost:5000/py@sha256:... */
+export function isImageReference(ref: string): boolean {
+  return IMAGE_REF.test(ref);
+}
+
 export function parseConfig(raw: unknown, file: string): Config {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     throw new InputError(`${file}: expected a JSON object at the top level`);
@@ -39,6 +52,12 @@ export function parseConfig(raw: unknown, file: string): Config {
       }
       if (typeof image !== "string" || !image.trim()) {
         throw new InputError(`${file}: bases.${role}: expected an image name, e.g. "python:3.11-slim"`);
+      }
+      if (!isImageReference(image)) {
+        throw new InputError(
+          `${file}: bases.${role}: ${JSON.stringify(image)} is not a valid image reference`,
+          'write [REGISTRY/]NAME[:TAG][@DIGEST] with a lowercase name, e.g. "python:3.11-slim"',
+        );
       }
       bases[role as BaseRole] = image;
     }
