@@ -220,7 +220,7 @@ ensure_npm() {
 		say "npm: installing packages"
 		npm ci --no-audit --no-fund --loglevel=error
 	fi
-	if [ ! -f dist/cli.js ] || [ -n "$(find src -newer dist/cli.js -name '*.ts' -print -quit)" ]; then
+	if [ ! -f dist/bin.js ] || [ -n "$(find src -newer dist/bin.js -name '*.ts' -print -quit)" ]; then
 		say "npm: building"
 		npm run -s build
 	fi

@@ -1,9 +1,7 @@
-#!/usr/bin/env node
 // The command line: parses flags, calls a command, and is the one place that renders errors
 // and sets the exit code.
 import { readFile } from "node:fs/promises";
 import yargs, { type Argv } from "yargs";
-import { hideBin } from "yargs/helpers";
 import { builtinLadders, loadLadder } from "./assets.js";
 import { checkCommand } from "./commands/check.js";
 import { renderCommand } from "./commands/render.js";
@@ -17,6 +15,7 @@ import { renderHtmlReport } from "./html-report.js";
 import { renderLadderSvg } from "./chart.js";
 import { renderMarkdown, renderTable } from "./report.js";
 
+// Looked up at call time, so that a test can capture what the CLI prints.
 const out = (s: string): void => void process.stdout.write(s);
 const err = (s: string): void => void process.stderr.write(s);
 
@@ -131,6 +130,7 @@ export async function main(argv: string[]): Promise<number> {
   let exitCode: number = EXIT.ok;
   const parser = yargs(argv)
     .scriptName("shrinkbench")
+    .exitProcess(false)
     .usage(
       "$0 <command> [options]\n\nBuild a ladder of Dockerfile variants for a requirements.txt, prove each image works, and compare their sizes and build times.",
     )
@@ -278,11 +278,12 @@ export async function main(argv: string[]): Promise<number> {
       throw new InputError(msg, "see `shrinkbench --help` or `shrinkbench <command> --help`");
     });
   try {
-    await parser.parseAsync();
+    // Help and version text come back here instead of going to console.log.
+    await parser.parseAsync(argv, {}, (_e, _a, output) => {
+      if (output) out(output.endsWith("\n") ? output : output + "\n");
+    });
   } catch (e) {
     return renderError(e);
   }
   return exitCode;
 }
-
-process.exitCode = await main(hideBin(process.argv));
