@@ -29,7 +29,9 @@ const DOMAIN = String.raw`(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-
 const COMPONENT = String.raw`[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`;
 const TAG = String.raw`[\w][\w.-]{0,127}`;
 const DIGEST = String.raw`[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}`;
-const IMAGE_REF = new RegExp(`^(?:${DOMAIN}/)?${COMPONENT}(?:/${COMPONENT})*(?::${TAG})?(?:@${DIGEST})?$`);
+const IMAGE_REF = new RegExp(
+  `^(?:${DOMAIN}/)?${COMPONENT}(?:/${COMPONENT})*(?::${TAG})?(?:@${DIGEST})?$`,
+);
 
 /** True for a reference `docker pull` accepts, e.g. python:3.11-slim, localhost:5000/py@sha256:... */
 export function isImageReference(ref: string): boolean {
@@ -44,14 +46,21 @@ export function parseConfig(raw: unknown, file: string): Config {
   const bases = defaultBases();
   if (obj.bases !== undefined) {
     if (typeof obj.bases !== "object" || obj.bases === null || Array.isArray(obj.bases)) {
-      throw new InputError(`${file}: bases: expected an object mapping full/slim/alpine to image names`);
+      throw new InputError(
+        `${file}: bases: expected an object mapping full/slim/alpine to image names`,
+      );
     }
     for (const [role, image] of Object.entries(obj.bases)) {
       if (!BASE_ROLES.includes(role as BaseRole)) {
-        throw new InputError(`${file}: bases.${role}: unknown base role`, `the roles are ${BASE_ROLES.join(", ")}`);
+        throw new InputError(
+          `${file}: bases.${role}: unknown base role`,
+          `the roles are ${BASE_ROLES.join(", ")}`,
+        );
       }
       if (typeof image !== "string" || !image.trim()) {
-        throw new InputError(`${file}: bases.${role}: expected an image name, e.g. "python:3.11-slim"`);
+        throw new InputError(
+          `${file}: bases.${role}: expected an image name, e.g. "python:3.11-slim"`,
+        );
       }
       if (!isImageReference(image)) {
         throw new InputError(
@@ -69,7 +78,8 @@ export function parseConfig(raw: unknown, file: string): Config {
 export async function loadConfig(path?: string): Promise<Config> {
   const file = path ?? CONFIG_FILE;
   if (!existsSync(file)) {
-    if (path) throw new InputError(`${file}: no such config file`, "omit --config to use the defaults");
+    if (path)
+      throw new InputError(`${file}: no such config file`, "omit --config to use the defaults");
     return { bases: defaultBases() };
   }
   return parseConfig(parseJson(await readFile(file, "utf8"), file), file);

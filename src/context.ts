@@ -55,14 +55,21 @@ export async function appEntries(appDir: string, honourIgnore: boolean): Promise
       const ignored = isIgnored(rules, relPath);
       if (st.isDirectory()) {
         if (ignored && !mayReinclude) continue;
-        if (!ignored) entries.push({ type: "directory", name: `app/${relPath}`, mode: st.mode & 0o7777 });
+        if (!ignored)
+          entries.push({ type: "directory", name: `app/${relPath}`, mode: st.mode & 0o7777 });
         await walk(relPath);
       } else if (ignored) {
         continue;
       } else if (st.isSymbolicLink()) {
         entries.push({ type: "symlink", name: `app/${relPath}`, target: await readlink(full) });
       } else if (st.isFile()) {
-        entries.push({ type: "disk-file", name: `app/${relPath}`, path: full, size: st.size, mode: st.mode & 0o7777 });
+        entries.push({
+          type: "disk-file",
+          name: `app/${relPath}`,
+          path: full,
+          size: st.size,
+          mode: st.mode & 0o7777,
+        });
       }
     }
   }
@@ -78,7 +85,12 @@ export async function contextEntries(spec: ContextSpec): Promise<ContextEntry[]>
     { type: "directory", name: "scripts" },
   ];
   for (const name of Object.keys(spec.scripts).sort()) {
-    entries.push({ type: "file", name: `scripts/${name}`, content: spec.scripts[name]!, mode: 0o755 });
+    entries.push({
+      type: "file",
+      name: `scripts/${name}`,
+      content: spec.scripts[name]!,
+      mode: 0o755,
+    });
   }
   // app/ always exists so that the templates' `COPY app/ /app/` works without --app.
   entries.push({ type: "directory", name: "app" });
@@ -112,7 +124,10 @@ export function packContext(entries: readonly ContextEntry[]): BuildContext {
             pack.entry({ ...base, name: e.name, type: "directory", mode: e.mode ?? 0o755 }, done);
             break;
           case "symlink":
-            pack.entry({ ...base, name: e.name, type: "symlink", linkname: e.target, mode: 0o777 }, done);
+            pack.entry(
+              { ...base, name: e.name, type: "symlink", linkname: e.target, mode: 0o777 },
+              done,
+            );
             break;
           case "disk-file": {
             const sink = pack.entry({ ...base, name: e.name, size: e.size, mode: e.mode }, done);

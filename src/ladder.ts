@@ -102,11 +102,17 @@ function parseRung(raw: Json, file: string, path: string): Rung {
   }
   const args: Record<string, string> = {};
   if (raw.args !== undefined) {
-    if (!isObject(raw.args)) fail(file, `${path}.args`, `expected an object, got ${describe(raw.args)}`);
+    if (!isObject(raw.args))
+      fail(file, `${path}.args`, `expected an object, got ${describe(raw.args)}`);
     for (const [name, value] of Object.entries(raw.args)) {
       if (!ARG_NAME.test(name)) fail(file, `${path}.args.${name}`, "not a valid build arg name");
       if (RESERVED_ARGS.includes(name)) {
-        fail(file, `${path}.args.${name}`, "set by shrinkbench itself", "remove it from the ladder");
+        fail(
+          file,
+          `${path}.args.${name}`,
+          "set by shrinkbench itself",
+          "remove it from the ladder",
+        );
       }
       if (typeof value !== "string") {
         fail(file, `${path}.args.${name}`, `expected a string, got ${describe(value)}`);
@@ -116,20 +122,29 @@ function parseRung(raw: Json, file: string, path: string): Rung {
   }
   const context = raw.context ?? "requirements";
   if (typeof context !== "string" || !CONTEXT_MODES.includes(context as ContextMode)) {
-    fail(file, `${path}.context`, `expected one of ${CONTEXT_MODES.join(", ")}, got ${describe(context)}`);
+    fail(
+      file,
+      `${path}.context`,
+      `expected one of ${CONTEXT_MODES.join(", ")}, got ${describe(context)}`,
+    );
   }
   const post = raw.post ?? [];
   if (!Array.isArray(post)) fail(file, `${path}.post`, `expected an array, got ${describe(post)}`);
   post.forEach((step, i) => {
     if (!POST_STEPS.includes(step as (typeof POST_STEPS)[number])) {
-      fail(file, `${path}.post[${i}]`, `expected one of ${POST_STEPS.join(", ")}, got ${describe(step)}`);
+      fail(
+        file,
+        `${path}.post[${i}]`,
+        `expected one of ${POST_STEPS.join(", ")}, got ${describe(step)}`,
+      );
     }
   });
   let reference: Rung["reference"];
   if (raw.reference !== undefined) {
     if (!isObject(raw.reference)) fail(file, `${path}.reference`, "expected an object");
     const { size, buildTime } = raw.reference;
-    if (size !== undefined && typeof size !== "string") fail(file, `${path}.reference.size`, "expected a string");
+    if (size !== undefined && typeof size !== "string")
+      fail(file, `${path}.reference.size`, "expected a string");
     if (buildTime !== undefined && typeof buildTime !== "string") {
       fail(file, `${path}.reference.buildTime`, "expected a string");
     }
@@ -162,7 +177,12 @@ export function parseLadder(raw: Json, file: string): Ladder {
   rungs.forEach((r, i) => {
     const first = seen.get(r.id);
     if (first !== undefined) {
-      fail(file, `rungs[${i}].id`, `"${r.id}" is already the id of rungs[${first}]`, "rung ids must be unique");
+      fail(
+        file,
+        `rungs[${i}].id`,
+        `"${r.id}" is already the id of rungs[${first}]`,
+        "rung ids must be unique",
+      );
     }
     seen.set(r.id, i);
   });

@@ -85,10 +85,16 @@ export function renderMarkdown(record: RunRecord, opts: { chart?: string } = {})
     for (const r of failed) {
       lines.push(`### ${mdCell(r.rung)}`, "", mdCell(r.reason ?? ""), "");
       if (r.logFile) lines.push(`Full log: \`${mdCell(r.logFile)}\``, "");
-      if (r.logTail?.length) lines.push("```", ...r.logTail.map((l) => l.replace(/```/g, "'''")), "```", "");
+      if (r.logTail?.length)
+        lines.push("```", ...r.logTail.map((l) => l.replace(/```/g, "'''")), "```", "");
     }
   }
-  lines.push("", `Bases: ${Object.entries(record.bases).map(([k, v]) => `${k} = \`${mdCell(v)}\``).join(", ")}.`);
+  lines.push(
+    "",
+    `Bases: ${Object.entries(record.bases)
+      .map(([k, v]) => `${k} = \`${mdCell(v)}\``)
+      .join(", ")}.`,
+  );
   return lines.join("\n") + "\n";
 }
 

@@ -11,14 +11,22 @@ const FILE = "shrinkbench.config.json";
 
 describe("defaultBases", () => {
   it("are the official python images", () => {
-    expect(defaultBases()).toEqual({ full: "python:3.11", slim: "python:3.11-slim", alpine: "python:3.11-alpine" });
+    expect(defaultBases()).toEqual({
+      full: "python:3.11",
+      slim: "python:3.11-slim",
+      alpine: "python:3.11-alpine",
+    });
     expect(defaultBases("3.12").slim).toBe("python:3.12-slim");
   });
 });
 
 describe("parseConfig", () => {
   it("uses the defaults for an empty config", () => {
-    expect(parseConfig({}, FILE)).toEqual({ file: FILE, bases: defaultBases(), budgets: undefined });
+    expect(parseConfig({}, FILE)).toEqual({
+      file: FILE,
+      bases: defaultBases(),
+      budgets: undefined,
+    });
   });
 
   it("overrides only the roles it names", () => {
@@ -33,11 +41,15 @@ describe("parseConfig", () => {
 
   it.each([[[]], [null], ["x"], [42]])("refuses a top level that is not an object (%j)", (raw) => {
     expect(() => parseConfig(raw, FILE)).toThrow(InputError);
-    expect(() => parseConfig(raw, FILE)).toThrow(`${FILE}: expected a JSON object at the top level`);
+    expect(() => parseConfig(raw, FILE)).toThrow(
+      `${FILE}: expected a JSON object at the top level`,
+    );
   });
 
   it.each([[[]], [null], ["python:3.11"]])("refuses bases that are not an object (%j)", (bases) => {
-    expect(() => parseConfig({ bases }, FILE)).toThrow(/^shrinkbench\.config\.json: bases: expected an object/);
+    expect(() => parseConfig({ bases }, FILE)).toThrow(
+      /^shrinkbench\.config\.json: bases: expected an object/,
+    );
   });
 
   it("refuses an unknown role, listing the roles", () => {
@@ -52,21 +64,29 @@ describe("parseConfig", () => {
     expect((err as InputError).hint).toBe("the roles are full, slim, alpine");
   });
 
-  it.each([[42], [""], ["   "], [null], [["python:3.11"]]])("refuses the image value %j", (image) => {
-    expect(() => parseConfig({ bases: { slim: image } }, FILE)).toThrow(InputError);
-    expect(() => parseConfig({ bases: { slim: image } }, FILE)).toThrow(
-      /^shrinkbench\.config\.json: bases\.slim: expected an image name/,
-    );
-  });
-
-  it.each(["python 3.11", "python:3.11 ", "Python:3.11", "python:3.11\n", "python::3.11", "python:", "-python"])(
-    "refuses the image reference %j, naming the field",
+  it.each([[42], [""], ["   "], [null], [["python:3.11"]]])(
+    "refuses the image value %j",
     (image) => {
-      expect(() => parseConfig({ bases: { full: image } }, FILE)).toThrow(
-        `${FILE}: bases.full: ${JSON.stringify(image)} is not a valid image reference`,
+      expect(() => parseConfig({ bases: { slim: image } }, FILE)).toThrow(InputError);
+      expect(() => parseConfig({ bases: { slim: image } }, FILE)).toThrow(
+        /^shrinkbench\.config\.json: bases\.slim: expected an image name/,
       );
     },
   );
+
+  it.each([
+    "python 3.11",
+    "python:3.11 ",
+    "Python:3.11",
+    "python:3.11\n",
+    "python::3.11",
+    "python:",
+    "-python",
+  ])("refuses the image reference %j, naming the field", (image) => {
+    expect(() => parseConfig({ bases: { full: image } }, FILE)).toThrow(
+      `${FILE}: bases.full: ${JSON.stringify(image)} is not a valid image reference`,
+    );
+  });
 });
 
 describe("isImageReference", () => {
@@ -85,12 +105,20 @@ describe("isImageReference", () => {
     expect(isImageReference(ref)).toBe(true);
   });
 
-  it.each(["", "UPPER", "a b", "a:b:c", "a/", "/a", "a//b", "a:-tag", "a@sha256:zz", "a:" + "t".repeat(129)])(
-    "refuses %j",
-    (ref) => {
-      expect(isImageReference(ref)).toBe(false);
-    },
-  );
+  it.each([
+    "",
+    "UPPER",
+    "a b",
+    "a:b:c",
+    "a/",
+    "/a",
+    "a//b",
+    "a:-tag",
+    "a@sha256:zz",
+    "a:" + "t".repeat(129),
+  ])("refuses %j", (ref) => {
+    expect(isImageReference(ref)).toBe(false);
+  });
 });
 
 describe("loadConfig", () => {

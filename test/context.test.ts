@@ -21,7 +21,7 @@ interface TarEntry {
   content: string;
 }
 
-async function collect(stream: Readable): Promise<Buffer> {
+async function collect(stream: Readable | AsyncIterable<unknown>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
@@ -129,7 +129,9 @@ describe("contextEntries + packContext", () => {
 
   it("copies the whole project folder in app mode", async () => {
     await project();
-    const names = (await readTar((await pack(spec({ mode: "app", appDir: dir }))).tar)).map((e) => e.name);
+    const names = (await readTar((await pack(spec({ mode: "app", appDir: dir }))).tar)).map(
+      (e) => e.name,
+    );
     expect(names).toEqual(
       expect.arrayContaining([
         "app/.dockerignore",
@@ -146,7 +148,9 @@ describe("contextEntries + packContext", () => {
 
   it("honours the project's .dockerignore in app-dockerignore mode", async () => {
     await project();
-    const entries = await readTar((await pack(spec({ mode: "app-dockerignore", appDir: dir }))).tar);
+    const entries = await readTar(
+      (await pack(spec({ mode: "app-dockerignore", appDir: dir }))).tar,
+    );
     const app = entries.map((e) => e.name).filter((n) => n.startsWith("app/"));
     expect(app).toEqual([
       "app/.dockerignore",
@@ -163,24 +167,26 @@ describe("contextEntries + packContext", () => {
     await put(".dockerignore", "data\n!data/schema.json\n");
     await put("data/schema.json", "{}");
     await put("data/big.csv");
-    const names = (await readTar((await pack(spec({ mode: "app-dockerignore", appDir: dir }))).tar)).map(
-      (e) => e.name,
-    );
+    const names = (
+      await readTar((await pack(spec({ mode: "app-dockerignore", appDir: dir }))).tar)
+    ).map((e) => e.name);
     expect(names).toContain("app/data/schema.json");
     expect(names).not.toContain("app/data/big.csv");
   });
 
   it("works without a .dockerignore", async () => {
     await put("app.py");
-    const names = (await readTar((await pack(spec({ mode: "app-dockerignore", appDir: dir }))).tar)).map(
-      (e) => e.name,
-    );
+    const names = (
+      await readTar((await pack(spec({ mode: "app-dockerignore", appDir: dir }))).tar)
+    ).map((e) => e.name);
     expect(names).toContain("app/app.py");
   });
 
   it("refuses a .dockerignore pattern Docker would refuse, naming the file", async () => {
     await put(".dockerignore", "ok\nbad[z-a]\n");
-    await expect(contextEntries(spec({ mode: "app-dockerignore", appDir: dir }))).rejects.toThrow(InputError);
+    await expect(contextEntries(spec({ mode: "app-dockerignore", appDir: dir }))).rejects.toThrow(
+      InputError,
+    );
     await expect(appEntries(dir, true)).rejects.toThrow(/\.dockerignore:2: /);
   });
 
@@ -220,38 +226,43 @@ describe("contextEntries + packContext", () => {
     }
   });
 
-  it.skipIf(!existsSync("/proc/self/fd"))("closes the file it was reading when the consumer goes away", async () => {
-    const big = join(dir, "big.bin");
-    await writeFile(big, Buffer.alloc(8_000_000, 1));
-    const openFds = () =>
-      readdirSync("/proc/self/fd").filter((fd) => {
-        try {
-          return readlinkSync(`/proc/self/fd/${fd}`) === big;
-        } catch {
-          return false;
-        }
-      }).length;
-    const ctx = packContext([
-      { type: "file", name: "Dockerfile", content: "FROM scratch\n" },
-      { type: "disk-file", name: "app/big.bin", path: big, size: 8_000_000, mode: 0o644 },
-      { type: "file", name: "after", content: "x" },
-    ]);
-    await new Promise<void>((resolve) => {
-      let chunks = 0;
-      ctx.stream.on("data", () => {
-        if (++chunks === 3) {
-          ctx.stream.destroy();
-          resolve();
-        }
+  it.skipIf(!existsSync("/proc/self/fd"))(
+    "closes the file it was reading when the consumer goes away",
+    async () => {
+      const big = join(dir, "big.bin");
+      await writeFile(big, Buffer.alloc(8_000_000, 1));
+      const openFds = () =>
+        readdirSync("/proc/self/fd").filter((fd) => {
+          try {
+            return readlinkSync(`/proc/self/fd/${fd}`) === big;
+          } catch {
+            return false;
+          }
+        }).length;
+      const ctx = packContext([
+        { type: "file", name: "Dockerfile", content: "FROM scratch\n" },
+        { type: "disk-file", name: "app/big.bin", path: big, size: 8_000_000, mode: 0o644 },
+        { type: "file", name: "after", content: "x" },
+      ]);
+      await new Promise<void>((resolve) => {
+        let chunks = 0;
+        ctx.stream.on("data", () => {
+          if (++chunks === 3) {
+            ctx.stream.destroy();
+            resolve();
+          }
+        });
       });
-    });
-    await new Promise((r) => setTimeout(r, 100));
-    expect(openFds()).toBe(0);
-    expect(ctx.bytes()).toBeLessThan(8_000_000);
-  });
+      await new Promise((r) => setTimeout(r, 100));
+      expect(openFds()).toBe(0);
+      expect(ctx.bytes()).toBeLessThan(8_000_000);
+    },
+  );
 
   it("fails the stream when a file vanishes before it is read", async () => {
-    const ctx = packContext([{ type: "disk-file", name: "app/x", path: join(dir, "missing"), size: 3, mode: 0o644 }]);
+    const ctx = packContext([
+      { type: "disk-file", name: "app/x", path: join(dir, "missing"), size: 3, mode: 0o644 },
+    ]);
     await expect(collect(ctx.stream)).rejects.toThrow(/ENOENT/);
   });
 });

@@ -40,7 +40,9 @@ describe("parseDockerignore", () => {
   });
 
   it("refuses an unterminated [ (Go's filepath.Match: syntax error) but takes \\[ literally", () => {
-    expect(() => parseDockerignore("a[b")).toThrow(/^\.dockerignore:1: "a\[b" is not a valid pattern: unterminated \[/);
+    expect(() => parseDockerignore("a[b")).toThrow(
+      /^\.dockerignore:1: "a\[b" is not a valid pattern: unterminated \[/,
+    );
     expect(excluded("a\\[b", ["a[b", "ab"])).toEqual(["a[b"]);
   });
 
@@ -60,8 +62,13 @@ describe("isIgnored", () => {
   });
 
   it("excludes everything below a matched directory", () => {
-    expect(excluded("data", ["data/raw/big.csv", "data/x", "src/x"])).toEqual(["data/raw/big.csv", "data/x"]);
-    expect(excluded("src/cache", ["src/cache/a/b", "src/cached", "src"])).toEqual(["src/cache/a/b"]);
+    expect(excluded("data", ["data/raw/big.csv", "data/x", "src/x"])).toEqual([
+      "data/raw/big.csv",
+      "data/x",
+    ]);
+    expect(excluded("src/cache", ["src/cache/a/b", "src/cached", "src"])).toEqual([
+      "src/cache/a/b",
+    ]);
   });
 
   it("treats a trailing slash, a leading slash and ./ as the same path", () => {
@@ -77,10 +84,9 @@ describe("isIgnored", () => {
 
   it("* matches within one path segment", () => {
     expect(excluded("*.pyc", ["x.pyc", ".pyc", "pkg/x.pyc", "x.pyco"])).toEqual(["x.pyc", ".pyc"]);
-    expect(excluded("*/temp*", ["somedir/temporary.txt", "somedir/temp", "temp", "a/b/temp"])).toEqual([
-      "somedir/temporary.txt",
-      "somedir/temp",
-    ]);
+    expect(
+      excluded("*/temp*", ["somedir/temporary.txt", "somedir/temp", "temp", "a/b/temp"]),
+    ).toEqual(["somedir/temporary.txt", "somedir/temp"]);
     expect(excluded("*/*/temp*", ["somedir/subdir/temporary.txt", "somedir/temp"])).toEqual([
       "somedir/subdir/temporary.txt",
     ]);
@@ -91,7 +97,10 @@ describe("isIgnored", () => {
   });
 
   it("? matches one character, never a slash", () => {
-    expect(excluded("temp?", ["tempa", "tempb", "temp", "tempab", "temp/"])).toEqual(["tempa", "tempb"]);
+    expect(excluded("temp?", ["tempa", "tempb", "temp", "tempab", "temp/"])).toEqual([
+      "tempa",
+      "tempb",
+    ]);
     expect(excluded("a?b", ["a/b", "axb"])).toEqual(["axb"]);
   });
 
@@ -101,15 +110,21 @@ describe("isIgnored", () => {
       "a/main.go",
       "a/b/c/main.go",
     ]);
-    expect(excluded("**/__pycache__", ["__pycache__/x.pyc", "pkg/__pycache__/x.pyc", "pkg/x.py"])).toEqual([
-      "__pycache__/x.pyc",
-      "pkg/__pycache__/x.pyc",
+    expect(
+      excluded("**/__pycache__", ["__pycache__/x.pyc", "pkg/__pycache__/x.pyc", "pkg/x.py"]),
+    ).toEqual(["__pycache__/x.pyc", "pkg/__pycache__/x.pyc"]);
+    expect(excluded("a/**/b", ["a/b", "a/x/b", "a/x/y/b", "a/xb", "b"])).toEqual([
+      "a/b",
+      "a/x/b",
+      "a/x/y/b",
     ]);
-    expect(excluded("a/**/b", ["a/b", "a/x/b", "a/x/y/b", "a/xb", "b"])).toEqual(["a/b", "a/x/b", "a/x/y/b"]);
   });
 
   it("a trailing ** matches everything below", () => {
-    expect(excluded("data/**", ["data/x", "data/a/b", "datax", "data"])).toEqual(["data/x", "data/a/b"]);
+    expect(excluded("data/**", ["data/x", "data/a/b", "datax", "data"])).toEqual([
+      "data/x",
+      "data/a/b",
+    ]);
     expect(excluded("**", ["a", "a/b"])).toEqual(["a", "a/b"]);
   });
 
@@ -121,7 +136,10 @@ describe("isIgnored", () => {
   it("character classes follow Go's filepath.Match: ^ negates, ! is a member", () => {
     expect(excluded("file[0-9].txt", ["file1.txt", "filex.txt"])).toEqual(["file1.txt"]);
     expect(excluded("file[^0-9].txt", ["file1.txt", "filex.txt"])).toEqual(["filex.txt"]);
-    expect(excluded("file[!0-9].txt", ["file!.txt", "file1.txt", "filex.txt"])).toEqual(["file!.txt", "file1.txt"]);
+    expect(excluded("file[!0-9].txt", ["file!.txt", "file1.txt", "filex.txt"])).toEqual([
+      "file!.txt",
+      "file1.txt",
+    ]);
   });
 
   it("escapes regex characters and honours backslash escapes", () => {
@@ -132,25 +150,36 @@ describe("isIgnored", () => {
 
   describe("! re-includes, and the last matching line wins", () => {
     it("keeps README.md out of *.md", () => {
-      expect(excluded("*.md\n!README.md", ["README.md", "CHANGES.md", "docs/x.md"])).toEqual(["CHANGES.md"]);
+      expect(excluded("*.md\n!README.md", ["README.md", "CHANGES.md", "docs/x.md"])).toEqual([
+        "CHANGES.md",
+      ]);
     });
 
     it("Docker's example: a later exclusion beats an earlier re-include", () => {
       expect(
-        excluded("*.md\n!README*.md\nREADME-secret.md", ["README.md", "README-secret.md", "other.md"]),
+        excluded("*.md\n!README*.md\nREADME-secret.md", [
+          "README.md",
+          "README-secret.md",
+          "other.md",
+        ]),
       ).toEqual(["README-secret.md", "other.md"]);
     });
 
     it("Docker's example: a later re-include beats an earlier exclusion", () => {
       expect(
-        excluded("*.md\nREADME-secret.md\n!README*.md", ["README.md", "README-secret.md", "other.md"]),
+        excluded("*.md\nREADME-secret.md\n!README*.md", [
+          "README.md",
+          "README-secret.md",
+          "other.md",
+        ]),
       ).toEqual(["other.md"]);
     });
 
     it("re-includes a file below an excluded directory", () => {
-      expect(
-        excluded("data\n!data/keep.txt", ["data/keep.txt", "data/drop.txt", "data"]),
-      ).toEqual(["data/drop.txt", "data"]);
+      expect(excluded("data\n!data/keep.txt", ["data/keep.txt", "data/drop.txt", "data"])).toEqual([
+        "data/drop.txt",
+        "data",
+      ]);
     });
 
     it("* then ! lists what to include", () => {
@@ -169,7 +198,15 @@ describe("isIgnored", () => {
   });
 
   it("handles the talk's .dockerignore", () => {
-    const text = [".git", "venv", "data/", "notebooks", "**/__pycache__", "**/*.pyc", ".pytest_cache"].join("\n");
+    const text = [
+      ".git",
+      "venv",
+      "data/",
+      "notebooks",
+      "**/__pycache__",
+      "**/*.pyc",
+      ".pytest_cache",
+    ].join("\n");
     expect(
       excluded(text, [
         ".git/objects/ab/cdef",

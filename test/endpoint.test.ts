@@ -14,14 +14,22 @@ function files(map: Record<string, string> = {}): (p: string) => string | undefi
 }
 
 const contextId = (name: string) => createHash("sha256").update(name).digest("hex");
-const metaPath = (name: string, dir = CONFIG) => join(dir, "contexts", "meta", contextId(name), "meta.json");
+const metaPath = (name: string, dir = CONFIG) =>
+  join(dir, "contexts", "meta", contextId(name), "meta.json");
 const tlsPath = (name: string, file: string, dir = CONFIG) =>
   join(dir, "contexts", "tls", contextId(name), "docker", file);
 const meta = (name: string, host: string) =>
-  JSON.stringify({ Name: name, Metadata: {}, Endpoints: { docker: { Host: host, SkipTLSVerify: false } } });
+  JSON.stringify({
+    Name: name,
+    Metadata: {},
+    Endpoints: { docker: { Host: host, SkipTLSVerify: false } },
+  });
 
 /** env with DOCKER_CONFIG pointing at the fake config folder. */
-const env = (more: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ DOCKER_CONFIG: CONFIG, ...more });
+const env = (more: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
+  DOCKER_CONFIG: CONFIG,
+  ...more,
+});
 
 const CERTS = {
   "/certs/ca.pem": "CA",
@@ -32,7 +40,11 @@ const CERTS = {
 describe("resolveEndpoint", () => {
   it("uses the default socket when nothing is set", () => {
     const e = resolveEndpoint(undefined, env(), files());
-    expect(e).toEqual({ host: DEFAULT_HOST, from: "the default socket", modem: { socketPath: "/var/run/docker.sock" } });
+    expect(e).toEqual({
+      host: DEFAULT_HOST,
+      from: "the default socket",
+      modem: { socketPath: "/var/run/docker.sock" },
+    });
   });
 
   it("lets --docker-host win over everything", () => {
@@ -48,7 +60,11 @@ describe("resolveEndpoint", () => {
 
   it("uses DOCKER_HOST over a docker context, as the docker CLI does", () => {
     const read = files({ [metaPath("remote")]: meta("remote", "tcp://ctx:2375") });
-    const e = resolveEndpoint(undefined, env({ DOCKER_HOST: "tcp://envhost:2375", DOCKER_CONTEXT: "remote" }), read);
+    const e = resolveEndpoint(
+      undefined,
+      env({ DOCKER_HOST: "tcp://envhost:2375", DOCKER_CONTEXT: "remote" }),
+      read,
+    );
     expect(e.from).toBe("DOCKER_HOST");
     expect(e.modem).toEqual({ protocol: "http", host: "envhost", port: 2375 });
   });
@@ -77,7 +93,9 @@ describe("resolveEndpoint", () => {
       [metaPath("a")]: meta("a", "unix:///a.sock"),
       [metaPath("b")]: meta("b", "unix:///b.sock"),
     });
-    expect(resolveEndpoint(undefined, env({ DOCKER_CONTEXT: "b" }), read).modem.socketPath).toBe("/b.sock");
+    expect(resolveEndpoint(undefined, env({ DOCKER_CONTEXT: "b" }), read).modem.socketPath).toBe(
+      "/b.sock",
+    );
   });
 
   it("treats the context named default as the default socket", () => {
@@ -108,7 +126,8 @@ describe("resolveEndpoint", () => {
   });
 
   it("refuses a context whose meta.json is not JSON with an InputError", () => {
-    const call = () => resolveEndpoint(undefined, env({ DOCKER_CONTEXT: "x" }), files({ [metaPath("x")]: "{" }));
+    const call = () =>
+      resolveEndpoint(undefined, env({ DOCKER_CONTEXT: "x" }), files({ [metaPath("x")]: "{" }));
     expect(call).toThrow(InputError);
     expect(call).toThrow(/docker context "x": .*meta\.json is not valid JSON/);
   });
@@ -133,13 +152,19 @@ describe("resolveEndpoint", () => {
 
   it("speaks plain http to a tcp context without TLS files, whatever DOCKER_TLS_VERIFY says", () => {
     const read = files({ [metaPath("plain")]: meta("plain", "tcp://ctx:2375") });
-    const e = resolveEndpoint(undefined, env({ DOCKER_CONTEXT: "plain", DOCKER_TLS_VERIFY: "1" }), read);
+    const e = resolveEndpoint(
+      undefined,
+      env({ DOCKER_CONTEXT: "plain", DOCKER_TLS_VERIFY: "1" }),
+      read,
+    );
     expect(e.modem).toEqual({ protocol: "http", host: "ctx", port: 2375 });
   });
 
   describe("tcp", () => {
     it("is plain http on 2375 by default", () => {
-      expect(resolveEndpoint(undefined, env({ DOCKER_HOST: "tcp://10.0.0.5" }), files()).modem).toEqual({
+      expect(
+        resolveEndpoint(undefined, env({ DOCKER_HOST: "tcp://10.0.0.5" }), files()).modem,
+      ).toEqual({
         protocol: "http",
         host: "10.0.0.5",
         port: 2375,
@@ -172,16 +197,25 @@ describe("resolveEndpoint", () => {
         expect(e.modem.protocol).toBe("https");
       }
       expect(
-        resolveEndpoint(undefined, env({ DOCKER_HOST: "tcp://h:2376", DOCKER_TLS_VERIFY: "" }), files()).modem
-          .protocol,
+        resolveEndpoint(
+          undefined,
+          env({ DOCKER_HOST: "tcp://h:2376", DOCKER_TLS_VERIFY: "" }),
+          files(),
+        ).modem.protocol,
       ).toBe("http");
     });
 
     it("fails with an InputError naming the folder when the certificates are missing", () => {
       const call = () =>
-        resolveEndpoint(undefined, env({ DOCKER_HOST: "tcp://h", DOCKER_TLS_VERIFY: "1", DOCKER_CERT_PATH: "/nowhere" }), files());
+        resolveEndpoint(
+          undefined,
+          env({ DOCKER_HOST: "tcp://h", DOCKER_TLS_VERIFY: "1", DOCKER_CERT_PATH: "/nowhere" }),
+          files(),
+        );
       expect(call).toThrow(InputError);
-      expect(call).toThrow(/^DOCKER_HOST: TLS is on for tcp:\/\/h but the certificates in \/nowhere cannot be read/);
+      expect(call).toThrow(
+        /^DOCKER_HOST: TLS is on for tcp:\/\/h but the certificates in \/nowhere cannot be read/,
+      );
     });
 
     it("looks for certificates in the docker config folder without DOCKER_CERT_PATH", () => {
@@ -190,7 +224,11 @@ describe("resolveEndpoint", () => {
         [join(CONFIG, "cert.pem")]: "CERT",
         [join(CONFIG, "key.pem")]: "KEY",
       });
-      const e = resolveEndpoint(undefined, env({ DOCKER_HOST: "tcp://h", DOCKER_TLS_VERIFY: "1" }), read);
+      const e = resolveEndpoint(
+        undefined,
+        env({ DOCKER_HOST: "tcp://h", DOCKER_TLS_VERIFY: "1" }),
+        read,
+      );
       expect(e.modem.ca).toEqual(Buffer.from("CA"));
     });
 
@@ -222,7 +260,9 @@ describe("resolveEndpoint", () => {
   });
 
   it("names where a bad host came from", () => {
-    expect(() => resolveEndpoint(undefined, env({ DOCKER_HOST: "ftp://h" }), files())).toThrow(/^DOCKER_HOST: /);
+    expect(() => resolveEndpoint(undefined, env({ DOCKER_HOST: "ftp://h" }), files())).toThrow(
+      /^DOCKER_HOST: /,
+    );
     expect(() => resolveEndpoint("ftp://h", env(), files())).toThrow(/^--docker-host: /);
   });
 });

@@ -145,10 +145,22 @@ describe("parseLadder", () => {
 
   it.each<[string, unknown, RegExp]>([
     ["a top level that is not an object", [], /^my\.json: \(top level\): expected an object/],
-    ["a missing name", { rungs: [rung()] }, /^my\.json: \(top level\)\.name: expected a non-empty string/],
+    [
+      "a missing name",
+      { rungs: [rung()] },
+      /^my\.json: \(top level\)\.name: expected a non-empty string/,
+    ],
     ["missing rungs", { name: "x" }, /^my\.json: rungs: expected a non-empty array/],
-    ["empty rungs", ladder(), /^my\.json: rungs: expected a non-empty array of rungs, got an array/],
-    ["a rung that is not an object", ladder(rung(), "slim"), /^my\.json: rungs\[1\]: expected an object, got "slim"/],
+    [
+      "empty rungs",
+      ladder(),
+      /^my\.json: rungs: expected a non-empty array of rungs, got an array/,
+    ],
+    [
+      "a rung that is not an object",
+      ladder(rung(), "slim"),
+      /^my\.json: rungs\[1\]: expected an object, got "slim"/,
+    ],
     ["a missing base", ladder(rung({ base: undefined })), /^my\.json: rungs\[0\]\.base: missing/],
     [
       "an unknown base role",
@@ -165,14 +177,46 @@ describe("parseLadder", () => {
       ladder(rung(), rung({ id: "other" }), rung()),
       /^my\.json: rungs\[2\]\.id: "slim" is already the id of rungs\[0\]/,
     ],
-    ["a missing id", ladder(rung({ id: undefined })), /^my\.json: rungs\[0\]\.id: expected a non-empty string/],
-    ["an id with a newline", ladder(rung({ id: "slim\nRUN x" })), /^my\.json: rungs\[0\]\.id: .* is not a valid rung id/],
-    ["an id with $(...)", ladder(rung({ id: "$(rm -rf /)" })), /^my\.json: rungs\[0\]\.id: .* is not a valid rung id/],
-    ["an uppercase id", ladder(rung({ id: "Slim" })), /^my\.json: rungs\[0\]\.id: "Slim" is not a valid rung id/],
-    ["an id with a space", ladder(rung({ id: "slim one" })), /rungs\[0\]\.id: .* is not a valid rung id/],
-    ["an id with a double separator", ladder(rung({ id: "slim--x" })), /rungs\[0\]\.id: .* is not a valid rung id/],
-    ["an id with a leading dash", ladder(rung({ id: "-slim" })), /rungs\[0\]\.id: .* is not a valid rung id/],
-    ["an id longer than 63", ladder(rung({ id: "a".repeat(64) })), /rungs\[0\]\.id: .* is not a valid rung id/],
+    [
+      "a missing id",
+      ladder(rung({ id: undefined })),
+      /^my\.json: rungs\[0\]\.id: expected a non-empty string/,
+    ],
+    [
+      "an id with a newline",
+      ladder(rung({ id: "slim\nRUN x" })),
+      /^my\.json: rungs\[0\]\.id: .* is not a valid rung id/,
+    ],
+    [
+      "an id with $(...)",
+      ladder(rung({ id: "$(rm -rf /)" })),
+      /^my\.json: rungs\[0\]\.id: .* is not a valid rung id/,
+    ],
+    [
+      "an uppercase id",
+      ladder(rung({ id: "Slim" })),
+      /^my\.json: rungs\[0\]\.id: "Slim" is not a valid rung id/,
+    ],
+    [
+      "an id with a space",
+      ladder(rung({ id: "slim one" })),
+      /rungs\[0\]\.id: .* is not a valid rung id/,
+    ],
+    [
+      "an id with a double separator",
+      ladder(rung({ id: "slim--x" })),
+      /rungs\[0\]\.id: .* is not a valid rung id/,
+    ],
+    [
+      "an id with a leading dash",
+      ladder(rung({ id: "-slim" })),
+      /rungs\[0\]\.id: .* is not a valid rung id/,
+    ],
+    [
+      "an id longer than 63",
+      ladder(rung({ id: "a".repeat(64) })),
+      /rungs\[0\]\.id: .* is not a valid rung id/,
+    ],
     [
       "a reserved arg",
       ladder(rung({ args: { BASE_IMAGE: "evil" } })),
@@ -183,19 +227,51 @@ describe("parseLadder", () => {
       ladder(rung({ args: { STRIP: 1 } })),
       /^my\.json: rungs\[0\]\.args\.STRIP: expected a string, got number 1/,
     ],
-    ["a bad arg name", ladder(rung({ args: { "A-B": "1" } })), /^my\.json: rungs\[0\]\.args\.A-B: not a valid build arg name/],
-    ["args that are not an object", ladder(rung({ args: ["A=1"] })), /^my\.json: rungs\[0\]\.args: expected an object, got an array/],
-    ["an unknown field", ladder(rung({ bases: "slim" })), /^my\.json: rungs\[0\]\.bases: unknown field/],
+    [
+      "a bad arg name",
+      ladder(rung({ args: { "A-B": "1" } })),
+      /^my\.json: rungs\[0\]\.args\.A-B: not a valid build arg name/,
+    ],
+    [
+      "args that are not an object",
+      ladder(rung({ args: ["A=1"] })),
+      /^my\.json: rungs\[0\]\.args: expected an object, got an array/,
+    ],
+    [
+      "an unknown field",
+      ladder(rung({ bases: "slim" })),
+      /^my\.json: rungs\[0\]\.bases: unknown field/,
+    ],
     [
       "a template that is a path",
       ladder(rung({ template: "../../etc/passwd" })),
       /^my\.json: rungs\[0\]\.template: .* is not a template name/,
     ],
-    ["a missing description", ladder(rung({ description: undefined })), /^my\.json: rungs\[0\]\.description: expected a non-empty string/],
-    ["an unknown context", ladder(rung({ context: "everything" })), /^my\.json: rungs\[0\]\.context: expected one of requirements, app, app-dockerignore/],
-    ["an unknown post step", ladder(rung({ post: ["squash", "zip"] })), /^my\.json: rungs\[0\]\.post\[1\]: expected one of squash, got "zip"/],
-    ["post that is not an array", ladder(rung({ post: "squash" })), /^my\.json: rungs\[0\]\.post: expected an array/],
-    ["a reference size that is a number", ladder(rung({ reference: { size: 188 } })), /^my\.json: rungs\[0\]\.reference\.size: expected a string/],
+    [
+      "a missing description",
+      ladder(rung({ description: undefined })),
+      /^my\.json: rungs\[0\]\.description: expected a non-empty string/,
+    ],
+    [
+      "an unknown context",
+      ladder(rung({ context: "everything" })),
+      /^my\.json: rungs\[0\]\.context: expected one of requirements, app, app-dockerignore/,
+    ],
+    [
+      "an unknown post step",
+      ladder(rung({ post: ["squash", "zip"] })),
+      /^my\.json: rungs\[0\]\.post\[1\]: expected one of squash, got "zip"/,
+    ],
+    [
+      "post that is not an array",
+      ladder(rung({ post: "squash" })),
+      /^my\.json: rungs\[0\]\.post: expected an array/,
+    ],
+    [
+      "a reference size that is a number",
+      ladder(rung({ reference: { size: 188 } })),
+      /^my\.json: rungs\[0\]\.reference\.size: expected a string/,
+    ],
   ])("rejects %s, naming the file and field", (_what, raw, message) => {
     const e = errorOf(raw);
     expect(e.message).toMatch(message);
@@ -203,7 +279,9 @@ describe("parseLadder", () => {
   });
 
   it.each(RESERVED_ARGS)("refuses the reserved arg %s", (name) => {
-    expect(errorOf(ladder(rung({ args: { [name]: "x" } }))).message).toContain(`rungs[0].args.${name}`);
+    expect(errorOf(ladder(rung({ args: { [name]: "x" } }))).message).toContain(
+      `rungs[0].args.${name}`,
+    );
   });
 
   it("lists the known fields in the hint for an unknown one", () => {
@@ -219,11 +297,15 @@ describe("parseLadder", () => {
 describe("parseLadderText", () => {
   it("turns a JSON syntax error into an InputError naming the file", () => {
     expect(() => parseLadderText('{"name": "x", "rungs": [', "broken.json")).toThrow(InputError);
-    expect(() => parseLadderText('{"name": "x",,}', "broken.json")).toThrow(/^broken\.json: not valid JSON: /);
+    expect(() => parseLadderText('{"name": "x",,}', "broken.json")).toThrow(
+      /^broken\.json: not valid JSON: /,
+    );
   });
 
   it("validates what it parsed", () => {
-    expect(() => parseLadderText(JSON.stringify(ladder()), "empty.json")).toThrow(/^empty\.json: rungs: /);
+    expect(() => parseLadderText(JSON.stringify(ladder()), "empty.json")).toThrow(
+      /^empty\.json: rungs: /,
+    );
     expect(parseLadderText(JSON.stringify(ladder(rung())), "ok.json").file).toBe("ok.json");
   });
 });

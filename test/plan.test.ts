@@ -44,15 +44,20 @@ describe("sourceBuildArgs", () => {
 
   it("leaves out empty values (pip reads an empty PIP_INDEX_URL as an index)", () => {
     expect(sourceBuildArgs({ ...NO_SOURCES, indexUrl: "" })).toEqual({});
-    expect(sourceBuildArgs({ indexUrl: " ", extraIndexUrls: [""], findLinks: ["", " "], trustedHosts: [""] })).toEqual(
-      {},
-    );
+    expect(
+      sourceBuildArgs({
+        indexUrl: " ",
+        extraIndexUrls: [""],
+        findLinks: ["", " "],
+        trustedHosts: [""],
+      }),
+    ).toEqual({});
     expect(sourceBuildArgs({ ...NO_SOURCES, extraIndexUrls: ["", "http://a/simple"] })).toEqual({
       PIP_EXTRA_INDEX_URL: "http://a/simple",
     });
-    expect(Object.keys(sourceBuildArgs({ ...NO_SOURCES, findLinks: ["http://127.0.0.1:9/w"] }))).toEqual([
-      "PIP_FIND_LINKS",
-    ]);
+    expect(
+      Object.keys(sourceBuildArgs({ ...NO_SOURCES, findLinks: ["http://127.0.0.1:9/w"] })),
+    ).toEqual(["PIP_FIND_LINKS"]);
   });
 
   it("maps every source to its PIP_* variable, lists space-separated", () => {
@@ -152,7 +157,9 @@ describe("planRung", () => {
     });
 
     it("does not skip rungs whose bases are available", () => {
-      expect(planRung(rung({ builder: "full" }), input({ bases: alpineGone })).skip).toBeUndefined();
+      expect(
+        planRung(rung({ builder: "full" }), input({ bases: alpineGone })).skip,
+      ).toBeUndefined();
     });
 
     it.each(["app", "app-dockerignore"] as const)("skips a %s rung without --app", (context) => {
@@ -163,7 +170,9 @@ describe("planRung", () => {
 
     it("mentions .dockerignore as ignored or honoured", () => {
       expect(planRung(rung({ context: "app" }), input()).skip).toContain(".dockerignore ignored");
-      expect(planRung(rung({ context: "app-dockerignore" }), input()).skip).toContain("honouring its .dockerignore");
+      expect(planRung(rung({ context: "app-dockerignore" }), input()).skip).toContain(
+        "honouring its .dockerignore",
+      );
     });
 
     it.each(["app", "app-dockerignore"] as const)("runs a %s rung with --app", (context) => {

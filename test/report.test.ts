@@ -6,7 +6,9 @@ import { MB, makeRecord, makeRung } from "./fixtures/records.js";
 describe("tableRows", () => {
   it("formats sizes as docker images does and compares with the previous and first rung", () => {
     const rows = tableRows(makeRecord());
-    expect(rows.map((r) => [r.rung, r.base, r.size, r["vs previous"], r["% of first"], r.layers])).toEqual([
+    expect(
+      rows.map((r) => [r.rung, r.base, r.size, r["vs previous"], r["% of first"], r.layers]),
+    ).toEqual([
       ["full", "full", "1.69GB", "-", "100%", "12"],
       ["slim", "slim", "489MB", "-1.2GB", "28.9%", "9"],
       ["multi-stage", "slim", "188MB", "-301MB", "11.1%", "7"],
@@ -17,7 +19,9 @@ describe("tableRows", () => {
 
   it("shows growth with a plus sign", () => {
     const rows = tableRows(
-      makeRecord({ rungs: [makeRung("a", { size: 300 * MB }), makeRung("b", { size: 312_300_000 })] }),
+      makeRecord({
+        rungs: [makeRung("a", { size: 300 * MB }), makeRung("b", { size: 312_300_000 })],
+      }),
     );
     expect(rows[1]!["vs previous"]).toBe("+12.3MB");
     expect(rows[1]!["% of first"]).toBe("104%");
@@ -28,7 +32,12 @@ describe("tableRows", () => {
       rungs: [
         makeRung("full", { base: "full", size: 1_000 * MB }),
         makeRung("slim", { size: 500 * MB }),
-        makeRung("alpine", { base: "alpine", status: "SKIPPED", reason: "base image unavailable", image: null }),
+        makeRung("alpine", {
+          base: "alpine",
+          status: "SKIPPED",
+          reason: "base image unavailable",
+          image: null,
+        }),
         makeRung("broken", { status: "FAILED", reason: "build failed: exit 1", image: null }),
         makeRung("small", { size: 200 * MB }),
       ],
@@ -44,7 +53,12 @@ describe("tableRows", () => {
     const rows = tableRows(
       makeRecord({
         rungs: [
-          makeRung("gone", { status: "SKIPPED", reason: "no --app", image: null, buildSeconds: undefined }),
+          makeRung("gone", {
+            status: "SKIPPED",
+            reason: "no --app",
+            image: null,
+            buildSeconds: undefined,
+          }),
           makeRung("a", { size: 400 * MB }),
           makeRung("b", { size: 100 * MB }),
         ],
@@ -59,7 +73,11 @@ describe("tableRows", () => {
       makeRecord({
         rungs: [
           makeRung("a", { status: "FAILED", reason: "smoke test failed: import numpy" }),
-          makeRung("b", { status: "SKIPPED", reason: "base image unavailable: alpine", image: null }),
+          makeRung("b", {
+            status: "SKIPPED",
+            reason: "base image unavailable: alpine",
+            image: null,
+          }),
           makeRung("c", { status: "FAILED", image: null }),
           makeRung("d", { smoke: undefined }),
         ],
@@ -90,7 +108,8 @@ describe("renderTable", () => {
   it("contains every rung and the column heads", () => {
     const text = renderTable(makeRecord());
     for (const c of COLUMNS) expect(text).toContain(c);
-    for (const r of ["full", "slim", "multi-stage", "1.69GB", "489MB", "188MB"]) expect(text).toContain(r);
+    for (const r of ["full", "slim", "multi-stage", "1.69GB", "489MB", "188MB"])
+      expect(text).toContain(r);
   });
 
   it("has no colour codes unless asked", () => {
@@ -164,7 +183,9 @@ describe("renderMarkdown", () => {
   });
 
   it("says when a run was interrupted", () => {
-    expect(renderMarkdown(makeRecord({ interrupted: true }))).toContain("interrupted: not every rung ran");
+    expect(renderMarkdown(makeRecord({ interrupted: true }))).toContain(
+      "interrupted: not every rung ran",
+    );
   });
 });
 
@@ -175,12 +196,17 @@ describe("smallestPassing", () => {
 
   it("ignores failed rungs, however small", () => {
     const record = makeRecord({
-      rungs: [makeRung("a", { size: 300 * MB }), makeRung("tiny", { size: 1 * MB, status: "FAILED" })],
+      rungs: [
+        makeRung("a", { size: 300 * MB }),
+        makeRung("tiny", { size: 1 * MB, status: "FAILED" }),
+      ],
     });
     expect(smallestPassing(record)!.rung).toBe("a");
   });
 
   it("is undefined when nothing passed", () => {
-    expect(smallestPassing(makeRecord({ rungs: [makeRung("a", { status: "FAILED" })] }))).toBeUndefined();
+    expect(
+      smallestPassing(makeRecord({ rungs: [makeRung("a", { status: "FAILED" })] })),
+    ).toBeUndefined();
   });
 });

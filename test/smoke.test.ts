@@ -15,11 +15,14 @@ function outcome(over: Partial<ContainerOutcome> = {}): ContainerOutcome {
   return { exitCode: 0, output: "", timedOut: false, seconds: 1.5, ...over };
 }
 
-const SUMMARY = 'SHRINKBENCH_SMOKE {"imports": {"numpy": 0.1, "sklearn": 0.5}, "failed": [], "seconds": 0.6}';
+const SUMMARY =
+  'SHRINKBENCH_SMOKE {"imports": {"numpy": 0.1, "sklearn": 0.5}, "failed": [], "seconds": 0.6}';
 
 describe("importSmokeTest / scriptSmokeTest", () => {
   it("describe what they test", () => {
-    expect(imports.description).toBe("import the top-level module of 2 requirement(s): numpy, scikit-learn");
+    expect(imports.description).toBe(
+      "import the top-level module of 2 requirement(s): numpy, scikit-learn",
+    );
     expect(user.description).toBe("python tests/smoke.py");
   });
 
@@ -54,7 +57,9 @@ describe("parseSmokeOutput", () => {
   it("passes on exit 0 with the summary, which it hides from the tail", () => {
     const r = parseSmokeOutput(
       imports,
-      outcome({ output: `ok: import numpy (numpy)\nok: import sklearn (scikit-learn)\n${SUMMARY}\n` }),
+      outcome({
+        output: `ok: import numpy (numpy)\nok: import sklearn (scikit-learn)\n${SUMMARY}\n`,
+      }),
     );
     expect(r).toEqual({
       passed: true,
@@ -87,7 +92,10 @@ describe("parseSmokeOutput", () => {
   });
 
   it("fails on a timeout, even with exit 0 and a summary", () => {
-    const r = parseSmokeOutput(imports, outcome({ timedOut: true, output: `${SUMMARY}\n`, seconds: 300 }));
+    const r = parseSmokeOutput(
+      imports,
+      outcome({ timedOut: true, output: `${SUMMARY}\n`, seconds: 300 }),
+    );
     expect(r.passed).toBe(false);
     expect(r.seconds).toBe(300);
     expect(r.outputTail.at(-1)).toBe("FAILED: the smoke test did not finish within its time limit");
@@ -95,7 +103,9 @@ describe("parseSmokeOutput", () => {
 
   it("passes a user script on exit 0 without any summary", () => {
     expect(parseSmokeOutput(user, outcome({ output: "all good\n" })).passed).toBe(true);
-    expect(parseSmokeOutput(user, outcome({ exitCode: 2, output: "assert failed\n" })).passed).toBe(false);
+    expect(parseSmokeOutput(user, outcome({ exitCode: 2, output: "assert failed\n" })).passed).toBe(
+      false,
+    );
   });
 
   it("keeps only the last 20 lines of output", () => {
@@ -111,7 +121,10 @@ describe("parseSmokeOutput", () => {
   });
 
   it("reads output with CRLF line ends", () => {
-    const r = parseSmokeOutput(imports, outcome({ output: `ok: import numpy (numpy)\r\n${SUMMARY}\r\n` }));
+    const r = parseSmokeOutput(
+      imports,
+      outcome({ output: `ok: import numpy (numpy)\r\n${SUMMARY}\r\n` }),
+    );
     expect(r.passed).toBe(true);
     expect(r.outputTail).toEqual(["ok: import numpy (numpy)"]);
   });
@@ -120,10 +133,15 @@ describe("parseSmokeOutput", () => {
 // templates/smoke_test.py is product code: run it with the host's python3 against what the host
 // has installed.
 const python = spawnSync("python3", ["--version"], { encoding: "utf8" });
-const havePython = python.status === 0 && /Python 3\.(\d+)/.test(python.stdout + python.stderr)
-  && Number(/Python 3\.(\d+)/.exec(python.stdout + python.stderr)![1]) >= 8;
+const havePython =
+  python.status === 0 &&
+  /Python 3\.(\d+)/.test(python.stdout + python.stderr) &&
+  Number(/Python 3\.(\d+)/.exec(python.stdout + python.stderr)![1]) >= 8;
 const hostHas = (dist: string) =>
-  spawnSync("python3", ["-c", `import importlib.metadata as m; m.distribution(${JSON.stringify(dist)})`]).status === 0;
+  spawnSync("python3", [
+    "-c",
+    `import importlib.metadata as m; m.distribution(${JSON.stringify(dist)})`,
+  ]).status === 0;
 
 function smoke(...names: string[]) {
   const r = spawnSync("python3", [join(TEMPLATES_DIR, "smoke_test.py"), ...names], {
@@ -139,9 +157,19 @@ describe.skipIf(!havePython)("templates/smoke_test.py on the host's python3", ()
     expect(r.stderr).toBe("");
     expect(r.exitCode).toBe(0);
     expect(r.output).toContain("ok: import pip (pip)");
-    const parsed = parseSmokeOutput(importSmokeTest(["pip"], ""), { ...r, timedOut: false, seconds: 1 });
+    const parsed = parseSmokeOutput(importSmokeTest(["pip"], ""), {
+      ...r,
+      timedOut: false,
+      seconds: 1,
+    });
     expect(parsed.passed).toBe(true);
-    const summary = JSON.parse(r.output.trim().split("\n").at(-1)!.replace(/^SHRINKBENCH_SMOKE /, "")) as {
+    const summary = JSON.parse(
+      r.output
+        .trim()
+        .split("\n")
+        .at(-1)!
+        .replace(/^SHRINKBENCH_SMOKE /, ""),
+    ) as {
       imports: Record<string, number>;
       failed: string[];
     };
@@ -153,9 +181,15 @@ describe.skipIf(!havePython)("templates/smoke_test.py on the host's python3", ()
     const r = smoke("shrinkbench-no-such-distribution");
     expect(r.exitCode).toBe(1);
     expect(r.output).toContain("FAILED: shrinkbench-no-such-distribution is not installed");
-    const parsed = parseSmokeOutput(importSmokeTest(["x"], ""), { ...r, timedOut: false, seconds: 1 });
+    const parsed = parseSmokeOutput(importSmokeTest(["x"], ""), {
+      ...r,
+      timedOut: false,
+      seconds: 1,
+    });
     expect(parsed.passed).toBe(false);
-    expect(parsed.outputTail).toContain("FAILED: shrinkbench-no-such-distribution is not installed");
+    expect(parsed.outputTail).toContain(
+      "FAILED: shrinkbench-no-such-distribution is not installed",
+    );
   });
 
   it.skipIf(!hostHas("pip"))("matches names the way pip does (case, _ and .)", () => {

@@ -56,7 +56,11 @@ export function endpointFromHost(
 ): Endpoint {
   if (host.startsWith("unix://")) {
     const socketPath = host.slice("unix://".length);
-    if (!socketPath) throw new InputError(`${from}: "${host}" names no socket`, "write unix:///path/to/docker.sock");
+    if (!socketPath)
+      throw new InputError(
+        `${from}: "${host}" names no socket`,
+        "write unix:///path/to/docker.sock",
+      );
     return { host, from, modem: { socketPath } };
   }
   let url: URL;
@@ -86,7 +90,8 @@ export function endpointFromHost(
       "use unix://, tcp:// or ssh://",
     );
   }
-  const contextHasTls = contextTls !== undefined && Object.values(contextTls).some((v) => v !== undefined);
+  const contextHasTls =
+    contextTls !== undefined && Object.values(contextTls).some((v) => v !== undefined);
   // The docker CLI turns TLS on for any non-empty DOCKER_TLS_VERIFY, "0" included.
   const envTls = contextTls === undefined && !!env.DOCKER_TLS_VERIFY;
   const tls = envTls || contextHasTls || url.protocol === "https:";
@@ -96,7 +101,10 @@ export function endpointFromHost(
     port: url.port ? Number(url.port) : tls ? 2376 : 2375,
   };
   if (contextTls !== undefined) {
-    Object.assign(modem, Object.fromEntries(Object.entries(contextTls).filter(([, v]) => v !== undefined)));
+    Object.assign(
+      modem,
+      Object.fromEntries(Object.entries(contextTls).filter(([, v]) => v !== undefined)),
+    );
   } else if (tls) {
     const dir = env.DOCKER_CERT_PATH || env.DOCKER_CONFIG || join(homedir(), ".docker");
     try {
@@ -183,7 +191,14 @@ export function resolveEndpoint(
   }
   if (contextName) {
     const context = contextEndpoint(contextName, configDir, read);
-    if (context) return endpointFromHost(context.host, `${from} (context "${contextName}")`, env, certs, context.tls);
+    if (context)
+      return endpointFromHost(
+        context.host,
+        `${from} (context "${contextName}")`,
+        env,
+        certs,
+        context.tls,
+      );
   }
   return endpointFromHost(DEFAULT_HOST, "the default socket", env, certs);
 }

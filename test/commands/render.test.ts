@@ -21,7 +21,9 @@ beforeEach(async () => {
   config = join(dir, "shrinkbench.config.json");
   await writeFile(
     config,
-    JSON.stringify({ bases: { full: "example/python:3.11-full", slim: "example/python:3.11-slim" } }),
+    JSON.stringify({
+      bases: { full: "example/python:3.11-full", slim: "example/python:3.11-slim" },
+    }),
   );
 });
 afterEach(async () => {
@@ -29,7 +31,14 @@ afterEach(async () => {
 });
 
 function opts(over: Partial<RenderOptions> = {}): RenderOptions {
-  return { requirements: REQUIREMENTS, ladder: "modern", rung: "slim-dedupe", out, config, ...over };
+  return {
+    requirements: REQUIREMENTS,
+    ladder: "modern",
+    rung: "slim-dedupe",
+    out,
+    config,
+    ...over,
+  };
 }
 
 const read = (name: string) => readFile(join(out, name), "utf8");
@@ -46,18 +55,24 @@ describe("renderCommand", () => {
         join(out, "app/.keep"),
       ]),
     );
-    expect(await read("Dockerfile")).toBe(await readFile(join(TEMPLATES_DIR, "multistage.Dockerfile"), "utf8"));
+    expect(await read("Dockerfile")).toBe(
+      await readFile(join(TEMPLATES_DIR, "multistage.Dockerfile"), "utf8"),
+    );
 
     const scripts = (await readdir(join(TEMPLATES_DIR, "scripts"))).sort();
     expect((await readdir(join(out, "scripts"))).sort()).toEqual(scripts);
     for (const s of scripts) {
-      expect(await read(`scripts/${s}`)).toBe(await readFile(join(TEMPLATES_DIR, "scripts", s), "utf8"));
+      expect(await read(`scripts/${s}`)).toBe(
+        await readFile(join(TEMPLATES_DIR, "scripts", s), "utf8"),
+      );
     }
   });
 
   it("writes the requirement lines, without their comments", async () => {
     await renderCommand(opts());
-    const lines = (await read("requirements.txt")).split("\n").filter((l) => l && !l.startsWith("#"));
+    const lines = (await read("requirements.txt"))
+      .split("\n")
+      .filter((l) => l && !l.startsWith("#"));
     expect(lines).toEqual(["markupsafe", "python-dateutil", "pyyaml", "six"]);
     expect(await read("constraints.txt")).not.toMatch(/^[a-z]/m);
   });
@@ -79,7 +94,9 @@ describe("renderCommand", () => {
   it("explains the squash of a squash rung", async () => {
     await renderCommand(opts({ rung: "slim-squash" }));
     expect(await read("BUILD.md")).toContain("shrinkbench run --rung slim-squash --keep-images");
-    expect(await read("Dockerfile")).toBe(await readFile(join(TEMPLATES_DIR, "rm-layers.Dockerfile"), "utf8"));
+    expect(await read("Dockerfile")).toBe(
+      await readFile(join(TEMPLATES_DIR, "rm-layers.Dockerfile"), "utf8"),
+    );
   });
 
   it("refuses an unknown rung with an InputError listing the rungs", async () => {
@@ -92,7 +109,9 @@ describe("renderCommand", () => {
 
   it("refuses an out path it cannot create", async () => {
     await writeFile(join(dir, "file"), "");
-    await expect(renderCommand(opts({ out: join(dir, "file", "sub") }))).rejects.toThrow(InputError);
+    await expect(renderCommand(opts({ out: join(dir, "file", "sub") }))).rejects.toThrow(
+      InputError,
+    );
   });
 });
 
