@@ -7,6 +7,9 @@
 //   `http://127.0.0.1:PORT/i<N>/simple/`: the prefix mirrors the directory that *contains*
 //   `simple/`, so relative links such as `../../files/x.whl` resolve. A directory with an
 //   `index.html` is served by that page, any other directory by a generated page of links.
+//   Of the parent folder only the files that served pages link to are reachable (pip reads a
+//   page before it fetches what the page links), so a mirror kept in a home folder does not
+//   expose the rest of it.
 // - A find-links folder is served as `http://127.0.0.1:PORT/f<N>/`, a generated page of links
 //   to its files (pip's find-links reads such a page); a find-links file as `/f<N>/<name>`.
 // - Remote http(s) sources pass through unchanged. Each served prefix is a Mount; a caching
@@ -127,10 +130,12 @@ function sendText(ctx: Ctx, status: number, text: string, headers: http.Outgoing
   ctx.res.end(ctx.req.method === "HEAD" ? undefined : body);
 }
 
+/** Pages are never cached: a file is served only after its page was (see Scope.linked). */
 function sendBody(ctx: Ctx, type: string, body: Buffer) {
   ctx.res.writeHead(200, {
     "Content-Type": type,
     "Content-Length": body.length,
+    "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
   });
   ctx.res.end(ctx.req.method === "HEAD" ? undefined : body);
@@ -179,6 +184,23 @@ function within(root: string, p: string): boolean {
   return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
 }
 
+/** What a DirectoryMount serves of its root. */
+interface Scope {
+  /** Everything under the root (a find-links folder). */
+  all: boolean;
+  /** First path segments under which everything is served: the index folders ("simple"). */
+  open: Set<string>;
+  /**
+   * Single files, as mount-relative paths: a find-links file, and every file a served index
+   * page links to (`../../files/x.whl` and its PEP 658 `.metadata`). The rest of an index's
+   * parent folder stays private.
+   */
+  linked: Set<string>;
+}
+
+/** Index pages larger than this are streamed without collecting their links. */
+const MAX_PAGE_SCAN = 8 * 1024 * 1024;
+
 /**
  * A directory tree on disk. `indexPages`: a directory's index.html answers for it (PEP 503
  * trees); otherwise a generated page of links. `listDirectories`: generated pages link
@@ -189,6 +211,7 @@ class DirectoryMount implements Mount {
     readonly info: MountInfo,
     /** Real paths a served file may live under (the root, and a symlinked index folder). */
     private readonly allowed: string[],
+    private readonly scope: Scope,
     private readonly options: { indexPages: boolean; listDirectories: boolean },
   ) {}
 
@@ -196,7 +219,13 @@ class DirectoryMount implements Mount {
     return this.allowed.some((root) => within(root, real));
   }
 
-  /** realpath + stat, or undefined when missing; throws "escape" when outside the roots. */
+  private inScope(segments: string[]): boolean {
+    if (this.scope.all) return true;
+    if (segments.length > 0 && this.scope.open.has(segments[0]!)) return true;
+    return this.scope.linked.has(segments.join("/"));
+  }
+
+  /** realpath + stat, or undefined when missing; throws EscapeError when outside the roots. */
   private async resolve(
     p: string,
   ): Promise<{ real: string; stat: import("node:fs").Stats } | undefined> {
@@ -211,6 +240,7 @@ class DirectoryMount implements Mount {
   }
 
   async handle(ctx: Ctx): Promise<void> {
+    if (!this.inScope(ctx.segments)) return notFound(ctx);
     const target = path.join(this.info.root, ...ctx.segments);
     if (!within(this.info.root, target)) return forbidden(ctx);
     let found;
@@ -231,18 +261,54 @@ class DirectoryMount implements Mount {
       return sendText(ctx, 301, "moved\n", { Location: `${ctx.urlPath}/` });
     }
     if (this.options.indexPages) {
-      const page = path.join(found.real, "index.html");
       let index;
       try {
-        index = await this.resolve(page);
+        index = await this.resolve(path.join(found.real, "index.html"));
       } catch (err) {
         if (!(err instanceof EscapeError)) throw err;
       }
-      if (index?.stat.isFile()) return sendFile(ctx, index.real);
+      if (index?.stat.isFile()) {
+        if (index.stat.size > MAX_PAGE_SCAN) return sendFile(ctx, index.real);
+        const page = await fsp.readFile(index.real);
+        this.collectLinks(ctx.segments, page.toString("utf8"));
+        return sendBody(ctx, "text/html; charset=utf-8", page);
+      }
     }
     const names = await this.list(found.real);
     const title = `Links for ${ctx.segments[ctx.segments.length - 1] ?? this.info.prefix}`;
     return sendBody(ctx, "text/html; charset=utf-8", Buffer.from(linksPage(title, names)));
+  }
+
+  /** Adds the files a page at `segments/` links to, inside this mount, to the scope. */
+  private collectLinks(segments: string[], html: string): void {
+    if (this.scope.all) return;
+    const prefix = this.info.prefix; // "/i0/"
+    const page = new URL(
+      `http://server${prefix}${segments.map((s) => encodeURIComponent(s)).join("/")}/`,
+    );
+    for (const m of html.matchAll(/\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/gi)) {
+      let url: URL;
+      try {
+        url = new URL(decodeEntities(m[1] ?? m[2] ?? m[3] ?? ""), page);
+      } catch {
+        continue;
+      }
+      if (url.origin !== page.origin || !url.pathname.startsWith(prefix)) continue;
+      let rel: string;
+      try {
+        rel = url.pathname
+          .slice(prefix.length)
+          .split("/")
+          .filter((x) => x !== "")
+          .map((x) => decodeURIComponent(x))
+          .join("/");
+      } catch {
+        continue;
+      }
+      if (rel === "" || this.inScope(rel.split("/"))) continue;
+      this.scope.linked.add(rel);
+      this.scope.linked.add(`${rel}.metadata`);
+    }
   }
 
   /** Entries a generated page links: no dot files, nothing outside the roots, sorted. */
@@ -262,6 +328,15 @@ class DirectoryMount implements Mount {
     }
     return names;
   }
+}
+
+function decodeEntities(s: string): string {
+  return s.replace(/&(#x[0-9a-f]+|#\d+|amp|quot|apos|lt|gt);/gi, (all, e: string) => {
+    const named: Record<string, string> = { amp: "&", quot: '"', apos: "'", lt: "<", gt: ">" };
+    if (e[0] !== "#") return named[e.toLowerCase()] ?? all;
+    const code = e[1] === "x" || e[1] === "X" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+    return Number.isFinite(code) && code <= 0x10ffff ? String.fromCodePoint(code) : all;
+  });
 }
 
 class EscapeError extends Error {}
@@ -342,6 +417,7 @@ export async function startIndexServer(
     /** Path under the prefix the builds use: "simple/" or "" or a file name. */
     entry: string;
     allowed: string[];
+    scope: Scope;
   };
   const planned = new Map<string, Planned & { n: number }>();
   let indexCount = 0;
@@ -361,7 +437,14 @@ export async function startIndexServer(
     const root = path.dirname(c.path);
     const allowed = [await fsp.realpath(root), await fsp.realpath(c.path)];
     const base = path.basename(c.path);
-    return { kind: "index", origin, root, entry: base === "" ? "" : `${base}/`, allowed };
+    return {
+      kind: "index",
+      origin,
+      root,
+      entry: base === "" ? "" : `${base}/`,
+      allowed,
+      scope: { all: base === "", open: new Set([base]), linked: new Set() },
+    };
   };
 
   const planLinks = async (origin: string): Promise<string | Planned> => {
@@ -375,6 +458,7 @@ export async function startIndexServer(
         root: c.path,
         entry: "",
         allowed: [await fsp.realpath(c.path)],
+        scope: { all: true, open: new Set(), linked: new Set() },
       };
     }
     if (st?.isFile()) {
@@ -385,6 +469,7 @@ export async function startIndexServer(
         root,
         entry: path.basename(c.path),
         allowed: [await fsp.realpath(root)],
+        scope: { all: false, open: new Set(), linked: new Set([path.basename(c.path)]) },
       };
     }
     throw new SkipSource(`find-links ${origin}: no such file or directory`);
@@ -395,7 +480,14 @@ export async function startIndexServer(
   const slot = (p: string | Planned): Slot => {
     if (typeof p === "string") return { remote: p };
     const key = `${p.kind}:${p.root}`;
-    if (!planned.has(key)) {
+    const known = planned.get(key);
+    if (known) {
+      // Another source under the same root: widen what the one mount serves.
+      known.allowed = unique([...known.allowed, ...p.allowed]);
+      known.scope.all ||= p.scope.all;
+      for (const x of p.scope.open) known.scope.open.add(x);
+      for (const x of p.scope.linked) known.scope.linked.add(x);
+    } else {
       const n = p.kind === "index" ? indexCount++ : linksCount++;
       planned.set(key, { ...p, n });
     }
@@ -494,7 +586,7 @@ export async function startIndexServer(
     infos.push(info);
     mounts.set(
       prefix,
-      new DirectoryMount(info, p.allowed, {
+      new DirectoryMount(info, p.allowed, p.scope, {
         indexPages: p.kind === "index",
         listDirectories: p.kind === "index",
       }),

@@ -49,6 +49,8 @@ describe("startIndexServer with a temporary index", () => {
     fs.mkdirSync(wheels);
     fs.mkdirSync(outside);
     fs.writeFileSync(path.join(repo, "files", "demo-1.0-py3-none-any.whl"), wheelBytes);
+    fs.writeFileSync(path.join(repo, "files", "unlinked-1.0-py3-none-any.whl"), "x");
+    fs.writeFileSync(path.join(repo, "notes.txt"), "private notes next to the index");
     fs.writeFileSync(
       path.join(repo, "simple", "demo", "index.html"),
       '<!DOCTYPE html><html><body><a href="../../files/demo-1.0-py3-none-any.whl">demo-1.0-py3-none-any.whl</a></body></html>\n',
@@ -109,7 +111,52 @@ describe("startIndexServer with a temporary index", () => {
     expect(sha256(file.body)).toBe(sha256(wheelBytes));
   });
 
+  it("serves files outside the index folder only once a served page links to them", async () => {
+    const fresh = await startIndexServer({
+      indexUrl: pathToFileURL(path.join(repo, "simple")).href,
+      extraIndexUrls: [],
+      findLinks: [],
+      trustedHosts: [],
+    });
+    try {
+      const file = "/i0/files/demo-1.0-py3-none-any.whl";
+      expect((await request(fresh.url, file)).status).toBe(404);
+      expect((await request(fresh.url, "/i0/simple/demo/")).status).toBe(200);
+      expect((await request(fresh.url, file)).status).toBe(200);
+      // Never linked, or not a file a page links to: the index's parent folder stays private.
+      for (const p of [
+        "/i0/files/unlinked-1.0-py3-none-any.whl",
+        "/i0/notes.txt",
+        "/i0/",
+        "/i0/files/",
+      ]) {
+        expect((await request(fresh.url, p)).status, p).toBe(404);
+      }
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it("serves a find-links file, and nothing else of its folder", async () => {
+    const fresh = await startIndexServer({
+      extraIndexUrls: [],
+      findLinks: [path.join(repo, "files", "demo-1.0-py3-none-any.whl")],
+      trustedHosts: [],
+    });
+    try {
+      expect(fresh.sources.findLinks).toEqual([`${fresh.url}/f0/demo-1.0-py3-none-any.whl`]);
+      const r = await request(fresh.url, "/f0/demo-1.0-py3-none-any.whl");
+      expect(r.status).toBe(200);
+      expect(sha256(r.body)).toBe(sha256(wheelBytes));
+      expect((await request(fresh.url, "/f0/")).status).toBe(404);
+      expect((await request(fresh.url, "/f0/unlinked-1.0-py3-none-any.whl")).status).toBe(404);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it("answers HEAD with headers only", async () => {
+    await request(server.url, "/i0/simple/demo/");
     const head = await request(server.url, "/i0/files/demo-1.0-py3-none-any.whl", "HEAD");
     expect(head.status).toBe(200);
     expect(Number(head.headers["content-length"])).toBe(wheelBytes.length);
