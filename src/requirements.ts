@@ -745,7 +745,7 @@ function parseReferenceLine(ref: string, line: string, source: SourceLocation): 
   if (/\s/.test(body)) {
     throw new LineError(
       `unexpected whitespace in path or URL ${quote(body)}`,
-      "quote nothing; percent-encode spaces in URLs (%20) or rename the folder",
+      "pip cannot read a space here: percent-encode it in a URL (%20) or rename the folder",
     );
   }
   const rawName = nameFromReference(body);
