@@ -31,7 +31,7 @@ export async function tarBuffer(entries: FixtureEntry[]): Promise<Buffer> {
         ...(e.linkname !== undefined ? { linkname: e.linkname } : {}),
       };
       if (body) pack.entry(header, body, (err) => (err ? reject(err) : resolve()));
-      else pack.entry(header, (err) => (err ? reject(err) : resolve())).end();
+      else pack.entry(header, (err) => (err ? reject(err) : resolve())).end(undefined);
     });
   }
   pack.finalize();
