@@ -13,7 +13,10 @@ export const VARIANTS_DIR = join(PACKAGE_ROOT, "variants");
 export const TEMPLATES_DIR = join(PACKAGE_ROOT, "templates");
 
 export async function builtinLadders(): Promise<string[]> {
-  return (await readdir(VARIANTS_DIR)).filter((f) => f.endsWith(".json")).map((f) => basename(f, ".json")).sort();
+  return (await readdir(VARIANTS_DIR))
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => basename(f, ".json"))
+    .sort();
 }
 
 /** A ladder by built-in name (`modern`) or by path to a JSON file. */
@@ -27,7 +30,8 @@ export async function loadLadder(nameOrFile: string): Promise<Ladder> {
       `built-in ladders: ${names.join(", ")}; or pass the path of a ladder JSON file`,
     );
   }
-  if (statSync(file).isDirectory()) throw new InputError(`${file}: is a directory, not a ladder file`);
+  if (statSync(file).isDirectory())
+    throw new InputError(`${file}: is a directory, not a ladder file`);
   const ladder = parseLadderText(await readFile(file, "utf8"), file);
   for (const [i, rung] of ladder.rungs.entries()) {
     if (!existsSync(join(TEMPLATES_DIR, rung.template))) {
@@ -42,7 +46,8 @@ export async function loadLadder(nameOrFile: string): Promise<Ladder> {
 
 export async function loadTemplates(ladder: Ladder): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const r of ladder.rungs) out[r.template] ??= await readFile(join(TEMPLATES_DIR, r.template), "utf8");
+  for (const r of ladder.rungs)
+    out[r.template] ??= await readFile(join(TEMPLATES_DIR, r.template), "utf8");
   return out;
 }
 
@@ -50,7 +55,8 @@ export async function loadTemplates(ladder: Ladder): Promise<Record<string, stri
 export async function loadScripts(): Promise<Record<string, string>> {
   const dir = join(TEMPLATES_DIR, "scripts");
   const out: Record<string, string> = {};
-  for (const name of (await readdir(dir)).sort()) out[name] = await readFile(join(dir, name), "utf8");
+  for (const name of (await readdir(dir)).sort())
+    out[name] = await readFile(join(dir, name), "utf8");
   return out;
 }
 

@@ -40,7 +40,9 @@ function interruptions(): { signal: AbortSignal; code: () => number | undefined 
       process.exit(code ?? EXIT.sigint);
     }
     code = name === "SIGTERM" ? EXIT.sigterm : EXIT.sigint;
-    err(`\nshrinkbench: ${name}: stopping the build in progress and writing what was measured (Ctrl-C again to quit at once)\n`);
+    err(
+      `\nshrinkbench: ${name}: stopping the build in progress and writing what was measured (Ctrl-C again to quit at once)\n`,
+    );
     controller.abort();
   };
   process.on("SIGINT", handler);
@@ -56,30 +58,111 @@ function sourceOptions<T>(y: Argv<T>) {
       default: "modern",
       describe: "built-in ladder name (see `shrinkbench list`) or path to a ladder JSON file",
     })
-    .option("config", { type: "string", describe: "config file (default: ./shrinkbench.config.json if present)" });
+    .option("config", {
+      type: "string",
+      describe: "config file (default: ./shrinkbench.config.json if present)",
+    });
 }
 
 function runOptions<T>(y: Argv<T>) {
   return sourceOptions(y)
     .positional("requirements", { type: "string", describe: "the requirements.txt to build" })
-    .option("rung", { alias: "r", type: "string", array: true, default: [] as string[], describe: "only these rungs (repeatable)" })
-    .option("app", { type: "string", describe: "project folder to COPY into the image; enables the .dockerignore rungs" })
-    .option("test", { type: "string", describe: "Python script run in every image instead of the default import test; exit 0 = PASS" })
-    .option("out", { alias: "o", type: "string", default: "results", describe: "folder for the run's JSON and markdown record" })
-    .option("name", { type: "string", describe: "base name of the record files (default: <timestamp>-<ladder>)" })
-    .option("format", { alias: "f", choices: ["table", "markdown", "json"] as const, default: "table" as const, describe: "what to print on stdout" })
-    .option("docker-host", { type: "string", describe: "engine endpoint (unix://, tcp://, ssh://); default: DOCKER_HOST, the docker context, the default socket" })
-    .option("index-url", { type: "string", describe: "pip index for every rung (default: the host's pip configuration)" })
-    .option("extra-index-url", { type: "string", array: true, default: [] as string[], describe: "extra pip index (repeatable)" })
-    .option("find-links", { type: "string", array: true, default: [] as string[], describe: "folder or URL of wheels (repeatable)" })
-    .option("no-host-pip-config", { type: "boolean", default: false, describe: "ignore the host's pip configuration" })
-    .option("keep-images", { type: "boolean", default: false, describe: "keep each rung's image (tagged shrinkbench/<rung>:<run id>); default: remove after measuring" })
-    .option("concurrency", { type: "number", default: 1, describe: "rungs built at once; 1 keeps build times honest (concurrent builds share the CPU)" })
-    .option("build-timeout", { type: "number", default: 3600, describe: "seconds before a build is cancelled and its rung FAILED" })
-    .option("smoke-timeout", { type: "number", default: 300, describe: "seconds the smoke test may take" })
-    .option("pull-timeout", { type: "number", default: 120, describe: "seconds to wait for a missing base image to pull" })
-    .option("quiet", { alias: "q", type: "boolean", default: false, describe: "print only the final table" })
-    .option("verbose", { alias: "v", type: "boolean", default: false, describe: "stream the build output" })
+    .option("rung", {
+      alias: "r",
+      type: "string",
+      array: true,
+      default: [] as string[],
+      describe: "only these rungs (repeatable)",
+    })
+    .option("app", {
+      type: "string",
+      describe: "project folder to COPY into the image; enables the .dockerignore rungs",
+    })
+    .option("test", {
+      type: "string",
+      describe:
+        "Python script run in every image instead of the default import test; exit 0 = PASS",
+    })
+    .option("out", {
+      alias: "o",
+      type: "string",
+      default: "results",
+      describe: "folder for the run's JSON and markdown record",
+    })
+    .option("name", {
+      type: "string",
+      describe: "base name of the record files (default: <timestamp>-<ladder>)",
+    })
+    .option("format", {
+      alias: "f",
+      choices: ["table", "markdown", "json"] as const,
+      default: "table" as const,
+      describe: "what to print on stdout",
+    })
+    .option("docker-host", {
+      type: "string",
+      describe:
+        "engine endpoint (unix://, tcp://, ssh://); default: DOCKER_HOST, the docker context, the default socket",
+    })
+    .option("index-url", {
+      type: "string",
+      describe: "pip index for every rung (default: the host's pip configuration)",
+    })
+    .option("extra-index-url", {
+      type: "string",
+      array: true,
+      default: [] as string[],
+      describe: "extra pip index (repeatable)",
+    })
+    .option("find-links", {
+      type: "string",
+      array: true,
+      default: [] as string[],
+      describe: "folder or URL of wheels (repeatable)",
+    })
+    .option("no-host-pip-config", {
+      type: "boolean",
+      default: false,
+      describe: "ignore the host's pip configuration",
+    })
+    .option("keep-images", {
+      type: "boolean",
+      default: false,
+      describe:
+        "keep each rung's image (tagged shrinkbench/<rung>:<run id>); default: remove after measuring",
+    })
+    .option("concurrency", {
+      type: "number",
+      default: 1,
+      describe: "rungs built at once; 1 keeps build times honest (concurrent builds share the CPU)",
+    })
+    .option("build-timeout", {
+      type: "number",
+      default: 3600,
+      describe: "seconds before a build is cancelled and its rung FAILED",
+    })
+    .option("smoke-timeout", {
+      type: "number",
+      default: 300,
+      describe: "seconds the smoke test may take",
+    })
+    .option("pull-timeout", {
+      type: "number",
+      default: 120,
+      describe: "seconds to wait for a missing base image to pull",
+    })
+    .option("quiet", {
+      alias: "q",
+      type: "boolean",
+      default: false,
+      describe: "print only the final table",
+    })
+    .option("verbose", {
+      alias: "v",
+      type: "boolean",
+      default: false,
+      describe: "stream the build output",
+    })
     .option("color", { type: "boolean", describe: "colour on a terminal (NO_COLOR is honoured)" });
 }
 
@@ -87,7 +170,10 @@ type RunArgs = Awaited<ReturnType<typeof runOptions>["argv"]>;
 
 function toRunOptions(a: RunArgs): RunOptions {
   if (!a.requirements) {
-    throw new InputError("name the requirements file to build", "e.g. shrinkbench run requirements.txt");
+    throw new InputError(
+      "name the requirements file to build",
+      "e.g. shrinkbench run requirements.txt",
+    );
   }
   return {
     requirements: a.requirements,
@@ -137,9 +223,17 @@ export async function main(argv: string[]): Promise<number> {
     .command(
       "run <requirements>",
       "build every rung of a ladder, smoke-test and measure each image, print the comparison",
-      (y) => runOptions(y).example("$0 run requirements.txt", "the modern ladder, results under results/")
-        .example("$0 run requirements.txt --ladder talk-2020 --app .", "the talk's ladder, with your project folder")
-        .example("$0 run requirements.txt -r slim -r slim-dedupe --keep-images", "two rungs, images kept"),
+      (y) =>
+        runOptions(y)
+          .example("$0 run requirements.txt", "the modern ladder, results under results/")
+          .example(
+            "$0 run requirements.txt --ladder talk-2020 --app .",
+            "the talk's ladder, with your project folder",
+          )
+          .example(
+            "$0 run requirements.txt -r slim -r slim-dedupe --keep-images",
+            "two rungs, images kept",
+          ),
       async (a) => {
         const { signal, code } = interruptions();
         const result = await runCommand(toRunOptions(a), runIO(signal));
@@ -151,23 +245,63 @@ export async function main(argv: string[]): Promise<number> {
       "fail when images grew past a budget: compare a run with a baseline record",
       (y) =>
         runOptions(y)
-          .option("baseline", { type: "string", demandOption: true, describe: "the baseline run record (JSON)" })
-          .option("current", { type: "string", describe: "the run record to check; without it, the ladder is run first with the same flags as `run`" })
-          .option("max-growth", { type: "string", array: true, describe: "allowed growth over the baseline: 5% or 20MB, optionally per rung: slim=5%" })
-          .option("max-size", { type: "string", array: true, describe: "absolute limit: 300MB, 1.2GB, 512MiB, optionally per rung: slim=300MB" })
-          .option("max-layers", { type: "string", array: true, describe: "most layers allowed, optionally per rung: slim=12" })
-          .option("update-baseline", { type: "boolean", default: false, describe: "write the current run as the new baseline" })
-          .option("format", { alias: "f", choices: ["markdown", "json"] as const, default: "markdown" as const })
-          .example("$0 check --baseline results/baseline.json --current results/latest.json --max-growth 5%", "compare two saved runs")
-          .example("$0 check requirements.txt --baseline results/baseline.json --max-size slim=300MB", "run the ladder, then check it"),
+          .option("baseline", {
+            type: "string",
+            demandOption: true,
+            describe: "the baseline run record (JSON)",
+          })
+          .option("current", {
+            type: "string",
+            describe:
+              "the run record to check; without it, the ladder is run first with the same flags as `run`",
+          })
+          .option("max-growth", {
+            type: "string",
+            array: true,
+            describe: "allowed growth over the baseline: 5% or 20MB, optionally per rung: slim=5%",
+          })
+          .option("max-size", {
+            type: "string",
+            array: true,
+            describe: "absolute limit: 300MB, 1.2GB, 512MiB, optionally per rung: slim=300MB",
+          })
+          .option("max-layers", {
+            type: "string",
+            array: true,
+            describe: "most layers allowed, optionally per rung: slim=12",
+          })
+          .option("update-baseline", {
+            type: "boolean",
+            default: false,
+            describe: "write the current run as the new baseline",
+          })
+          .option("format", {
+            alias: "f",
+            choices: ["markdown", "json"] as const,
+            default: "markdown" as const,
+          })
+          .example(
+            "$0 check --baseline results/baseline.json --current results/latest.json --max-growth 5%",
+            "compare two saved runs",
+          )
+          .example(
+            "$0 check requirements.txt --baseline results/baseline.json --max-size slim=300MB",
+            "run the ladder, then check it",
+          ),
       async (a) => {
         let current = a.current;
         if (!current) {
           if (!a.requirements) {
-            throw new InputError("check needs --current FILE or a requirements file to run first", "e.g. shrinkbench check requirements.txt --baseline results/baseline.json");
+            throw new InputError(
+              "check needs --current FILE or a requirements file to run first",
+              "e.g. shrinkbench check requirements.txt --baseline results/baseline.json",
+            );
           }
           const { signal, code } = interruptions();
-          const run = await runCommand({ ...toRunOptions(a), format: "table", quiet: true }, runIO(signal, () => undefined));
+          const run = await runCommand(
+            { ...toRunOptions(a), format: "table", quiet: true },
+            runIO(signal, () => undefined),
+          );
           if (code() !== undefined) {
             exitCode = code()!;
             return;
@@ -208,7 +342,11 @@ export async function main(argv: string[]): Promise<number> {
       (y) =>
         sourceOptions(y)
           .positional("requirements", { type: "string", demandOption: true })
-          .option("rung", { type: "string", demandOption: true, describe: "rung id (see `shrinkbench list`)" })
+          .option("rung", {
+            type: "string",
+            demandOption: true,
+            describe: "rung id (see `shrinkbench list`)",
+          })
           .option("out", { type: "string", demandOption: true, describe: "folder to write into" }),
       async (a) => {
         const files = await renderCommand({
@@ -227,9 +365,19 @@ export async function main(argv: string[]): Promise<number> {
       (y) =>
         y
           .positional("file", { type: "string", demandOption: true })
-          .option("format", { alias: "f", choices: ["table", "markdown", "json"] as const, default: "table" as const })
-          .option("html", { type: "string", describe: "also write a self-contained HTML report (chart + table) to this file" })
-          .option("svg", { type: "string", describe: "also write the ladder chart as SVG to this file" }),
+          .option("format", {
+            alias: "f",
+            choices: ["table", "markdown", "json"] as const,
+            default: "table" as const,
+          })
+          .option("html", {
+            type: "string",
+            describe: "also write a self-contained HTML report (chart + table) to this file",
+          })
+          .option("svg", {
+            type: "string",
+            describe: "also write the ladder chart as SVG to this file",
+          }),
       async (a) => {
         const record = await readRunRecord(a.file!);
         if (a.html) {
@@ -262,7 +410,9 @@ export async function main(argv: string[]): Promise<number> {
         await engine.info();
         const label = a.run ? `${RUN_LABEL}=${a.run}` : RUN_LABEL;
         const removed = await engine.removeByLabel(label);
-        out(`removed ${removed.images.length} image(s) and ${removed.containers.length} container(s) labelled ${label}\n`);
+        out(
+          `removed ${removed.images.length} image(s) and ${removed.containers.length} container(s) labelled ${label}\n`,
+        );
       },
     )
     .demandCommand(1, "name a command: run, list, render, report, clean")
@@ -270,9 +420,13 @@ export async function main(argv: string[]): Promise<number> {
     .recommendCommands()
     .help()
     .alias("help", "h")
-    .version(JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8")).version)
+    .version(
+      JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8")).version,
+    )
     .wrap(Math.min(110, process.stdout.columns ?? 100))
-    .epilog("Docs: README.md. Exit codes: 0 every rung passed, 1 a rung failed, 2 bad input or no engine, 130/143 interrupted.")
+    .epilog(
+      "Docs: README.md. Exit codes: 0 every rung passed, 1 a rung failed, 2 bad input or no engine, 130/143 interrupted.",
+    )
     .fail((msg, e) => {
       if (e) throw e;
       throw new InputError(msg, "see `shrinkbench --help` or `shrinkbench <command> --help`");

@@ -65,10 +65,12 @@ async function runRung(plan: RungPlan, input: RunInput, engine: Engine): Promise
   };
 
   if (plan.skip) return finish("SKIPPED", { reason: plan.skip });
-  if (input.signal?.aborted) return finish("SKIPPED", { reason: "run interrupted before this rung started" });
+  if (input.signal?.aborted)
+    return finish("SKIPPED", { reason: "run interrupted before this rung started" });
 
   const template = input.templates[plan.template];
-  if (template === undefined) return finish("FAILED", { reason: `template ${plan.template} not found` });
+  if (template === undefined)
+    return finish("FAILED", { reason: `template ${plan.template} not found` });
 
   emit("building");
   const context = packContext(
@@ -131,7 +133,10 @@ async function runRung(plan: RungPlan, input: RunInput, engine: Engine): Promise
     engine.inspectImage(plan.baseImage),
   ]);
   if (!image || !baseImage) {
-    return finish("FAILED", { reason: `image ${imageId} vanished before it was measured`, buildSeconds });
+    return finish("FAILED", {
+      reason: `image ${imageId} vanished before it was measured`,
+      buildSeconds,
+    });
   }
   const measure = {
     id: image.id,
@@ -188,14 +193,20 @@ export async function ensureBases(
     if (!roles.has(role)) continue;
     if (await engine.inspectImage(ref)) continue;
     const pulled = await engine.pull(ref, pullTimeoutMs);
-    if (!pulled.ok) unavailable[role] = `not present and cannot be pulled (${pulled.error ?? "unknown error"})`;
+    if (!pulled.ok)
+      unavailable[role] = `not present and cannot be pulled (${pulled.error ?? "unknown error"})`;
   }
   return { bases: { images, unavailable }, pullSeconds: (performance.now() - t0) / 1000 };
 }
 
 export async function runLadder(input: RunInput, engine: Engine): Promise<RungResult[]> {
   const plans = input.ladder.rungs.map((rung) =>
-    planRung(rung, { runId: input.runId, bases: input.bases, sources: input.sources, appDir: input.appDir }),
+    planRung(rung, {
+      runId: input.runId,
+      bases: input.bases,
+      sources: input.sources,
+      appDir: input.appDir,
+    }),
   );
   input.onEvent?.({
     type: "run-start",
@@ -224,7 +235,12 @@ export async function runLadder(input: RunInput, engine: Engine): Promise<RungRe
             startedAt: now,
             finishedAt: now,
           };
-          input.onEvent?.({ type: "rung-state", rung: plan.rung.id, state: "FAILED", at: Date.now() });
+          input.onEvent?.({
+            type: "rung-state",
+            rung: plan.rung.id,
+            state: "FAILED",
+            at: Date.now(),
+          });
         }
         results.set(plan.rung.id, result);
         input.onResult?.(result);

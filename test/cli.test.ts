@@ -13,8 +13,12 @@ const NO_ENGINE = "unix:///nonexistent/shrinkbench-test.sock";
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
-  const o = vi.spyOn(process.stdout, "write").mockImplementation((s) => ((stdout += String(s)), true));
-  const e = vi.spyOn(process.stderr, "write").mockImplementation((s) => ((stderr += String(s)), true));
+  const o = vi
+    .spyOn(process.stdout, "write")
+    .mockImplementation((s) => ((stdout += String(s)), true));
+  const e = vi
+    .spyOn(process.stderr, "write")
+    .mockImplementation((s) => ((stderr += String(s)), true));
   try {
     const code = await main(args);
     return { code, stdout, stderr };
@@ -37,7 +41,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const run = (...args: string[]) => cli("run", ...args, "--docker-host", NO_ENGINE, "--out", join(dir, "out"));
+const run = (...args: string[]) =>
+  cli("run", ...args, "--docker-host", NO_ENGINE, "--out", join(dir, "out"));
 
 describe("bad input to run", () => {
   it("a missing requirements file", async () => {
@@ -62,7 +67,9 @@ describe("bad input to run", () => {
   });
 
   it("binary junk", async () => {
-    const r = await run(await file("junk.txt", Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2, 0xff, 0xfe])));
+    const r = await run(
+      await file("junk.txt", Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 1, 2, 0xff, 0xfe])),
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/junk\.txt/);
   });
@@ -102,7 +109,11 @@ describe("bad input to run", () => {
   });
 
   it("invalid ladder JSON", async () => {
-    const r = await run(await file("ok.txt", "six\n"), "--ladder", await file("broken.json", "{ nope"));
+    const r = await run(
+      await file("ok.txt", "six\n"),
+      "--ladder",
+      await file("broken.json", "{ nope"),
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/broken\.json/);
   });
@@ -142,7 +153,9 @@ describe("the engine not reachable", () => {
     const started = Date.now();
     const r = await run(await file("ok.txt", "six\n"));
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/cannot reach the Docker engine at unix:\/\/\/nonexistent\/shrinkbench-test\.sock/);
+    expect(r.stderr).toMatch(
+      /cannot reach the Docker engine at unix:\/\/\/nonexistent\/shrinkbench-test\.sock/,
+    );
     expect(r.stderr).toMatch(/hint:/);
     expect(Date.now() - started).toBeLessThan(15_000);
   });

@@ -118,8 +118,13 @@ function checkPositive(name: string, value: number): void {
 }
 
 async function readTestFile(path: string): Promise<SmokeTest> {
-  if (!existsSync(path)) throw new InputError(`--test ${path}: no such file`, "pass a Python script that exits 0 when the image works");
-  if (statSync(path).isDirectory()) throw new InputError(`--test ${path}: is a directory`, "pass a Python script file");
+  if (!existsSync(path))
+    throw new InputError(
+      `--test ${path}: no such file`,
+      "pass a Python script that exits 0 when the image works",
+    );
+  if (statSync(path).isDirectory())
+    throw new InputError(`--test ${path}: is a directory`, "pass a Python script file");
   return scriptSmokeTest(path, await readFile(path, "utf8"));
 }
 
@@ -128,7 +133,8 @@ export async function prepareRun(opts: RunOptions) {
   checkPositive("concurrency", opts.concurrency);
   checkPositive("build-timeout", opts.buildTimeout);
   checkPositive("smoke-timeout", opts.smokeTimeout);
-  if (!Number.isInteger(opts.concurrency)) throw new InputError(`--concurrency ${opts.concurrency}: expected a whole number`);
+  if (!Number.isInteger(opts.concurrency))
+    throw new InputError(`--concurrency ${opts.concurrency}: expected a whole number`);
   if (opts.app !== undefined && (!existsSync(opts.app) || !statSync(opts.app).isDirectory())) {
     throw new InputError(`--app ${opts.app}: not a directory`, "pass the folder of your project");
   }
@@ -144,7 +150,11 @@ export async function prepareRun(opts: RunOptions) {
   return { requirements, ladder, config, smoke };
 }
 
-export async function runCommand(opts: RunOptions, io: RunIO, engineOverride?: Engine): Promise<RunOutcome> {
+export async function runCommand(
+  opts: RunOptions,
+  io: RunIO,
+  engineOverride?: Engine,
+): Promise<RunOutcome> {
   const { requirements, ladder, config, smoke } = await prepareRun(opts);
   const [templates, scripts] = await Promise.all([loadTemplates(ladder), loadScripts()]);
   const requirementsText = flattenRequirements(requirements);
@@ -154,7 +164,11 @@ export async function runCommand(opts: RunOptions, io: RunIO, engineOverride?: E
   const merged = mergeSources({
     host: hostSources,
     file: requirements.options,
-    flags: { indexUrl: opts.indexUrl, extraIndexUrls: opts.extraIndexUrls, findLinks: opts.findLinks },
+    flags: {
+      indexUrl: opts.indexUrl,
+      extraIndexUrls: opts.extraIndexUrls,
+      findLinks: opts.findLinks,
+    },
   });
   const { sources, note } = replaceUnreachableDefault(
     merged,
@@ -167,8 +181,15 @@ export async function runCommand(opts: RunOptions, io: RunIO, engineOverride?: E
 
   const runId = newRunId();
   const startedAt = new Date().toISOString();
-  const roles = new Set<BaseRole>(ladder.rungs.flatMap((r) => (r.builder ? [r.base, r.builder] : [r.base])));
-  const { bases, pullSeconds } = await ensureBases(engine, config.bases, roles, opts.pullTimeout * 1000);
+  const roles = new Set<BaseRole>(
+    ladder.rungs.flatMap((r) => (r.builder ? [r.base, r.builder] : [r.base])),
+  );
+  const { bases, pullSeconds } = await ensureBases(
+    engine,
+    config.bases,
+    roles,
+    opts.pullTimeout * 1000,
+  );
 
   const record: RunRecord = {
     schema: RUN_RECORD_SCHEMA,
@@ -182,7 +203,10 @@ export async function runCommand(opts: RunOptions, io: RunIO, engineOverride?: E
       names: requirements.requirements.map((r) => r.name),
     },
     sources: maskSources(sources),
-    bases: Object.fromEntries(BASE_ROLES.map((r) => [r, config.bases[r]])) as Record<BaseRole, string>,
+    bases: Object.fromEntries(BASE_ROLES.map((r) => [r, config.bases[r]])) as Record<
+      BaseRole,
+      string
+    >,
     engine: engineInfo,
     startedAt,
     finishedAt: startedAt,
@@ -246,7 +270,8 @@ export async function runCommand(opts: RunOptions, io: RunIO, engineOverride?: E
         concurrency: opts.concurrency,
         signal: io.signal,
         onEvent: (e) => {
-          if (e.type === "log") (logs.get(e.rung) ?? logs.set(e.rung, []).get(e.rung)!).push(e.line);
+          if (e.type === "log")
+            (logs.get(e.rung) ?? logs.set(e.rung, []).get(e.rung)!).push(e.line);
           progress.handle(e);
         },
         onResult: (r) => {
@@ -254,7 +279,9 @@ export async function runCommand(opts: RunOptions, io: RunIO, engineOverride?: E
           if (logFile) {
             const text = [
               ...(logs.get(r.rung) ?? []),
-              ...(r.smoke ? ["", `--- smoke test: ${r.smoke.description}`, ...r.smoke.outputTail] : []),
+              ...(r.smoke
+                ? ["", `--- smoke test: ${r.smoke.description}`, ...r.smoke.outputTail]
+                : []),
             ].join("\n");
             void writeFileAtomic(join(opts.out, logFile), text + "\n").catch(() => undefined);
           }
@@ -285,7 +312,10 @@ export async function runCommand(opts: RunOptions, io: RunIO, engineOverride?: E
 
   if (opts.format === "json") io.stdout(JSON.stringify(record, null, 2) + "\n");
   else if (opts.format === "markdown") io.stdout(renderMarkdown(record));
-  else io.stdout(renderTable(record, { color: io.isTTY && opts.color !== false && !io.env.NO_COLOR }) + "\n");
+  else
+    io.stdout(
+      renderTable(record, { color: io.isTTY && opts.color !== false && !io.env.NO_COLOR }) + "\n",
+    );
   if (opts.format === "table") {
     io.stderr(`results: ${files.json}, ${files.markdown}, ${files.html} (chart: ${files.svg})\n`);
   }

@@ -120,7 +120,10 @@ export class DockerEngine implements Engine {
       });
       return error ? { ok: false, error } : { ok: true };
     } catch (e) {
-      return { ok: false, error: abort.signal.aborted ? `no answer within ${timeoutMs / 1000} s` : messageOf(e) };
+      return {
+        ok: false,
+        error: abort.signal.aborted ? `no answer within ${timeoutMs / 1000} s` : messageOf(e),
+      };
     } finally {
       clearTimeout(timer);
     }
@@ -176,9 +179,11 @@ export class DockerEngine implements Engine {
       emit(`ERROR: ${error}`);
     }
     if (error) return { error, log };
-    if (!imageId) return { error: "the engine finished the build without reporting an image id", log };
+    if (!imageId)
+      return { error: "the engine finished the build without reporting an image id", log };
     const confirmed = await this.inspectImage(imageId);
-    if (!confirmed) return { error: `the engine reported image ${imageId} but it does not exist`, log };
+    if (!confirmed)
+      return { error: `the engine reported image ${imageId} but it does not exist`, log };
     return { imageId: confirmed.id, log };
   }
 
@@ -224,7 +229,12 @@ export class DockerEngine implements Engine {
     }
   }
 
-  async squash(image: string, base: string, tag: string, labels: Record<string, string>): Promise<string> {
+  async squash(
+    image: string,
+    base: string,
+    tag: string,
+    labels: Record<string, string>,
+  ): Promise<string> {
     const { id } = await squashImage(this.docker, image, base, { tag, labels });
     return id;
   }

@@ -64,5 +64,8 @@ export interface Engine {
   removeIntermediates(ids: readonly string[]): Promise<number>;
   removeImage(ref: string): Promise<void>;
   /** Removes every container (and, unless told otherwise, image) carrying the label. */
-  removeByLabel(label: string, what?: { images: boolean }): Promise<{ images: string[]; containers: string[] }>;
+  removeByLabel(
+    label: string,
+    what?: { images: boolean },
+  ): Promise<{ images: string[]; containers: string[] }>;
 }

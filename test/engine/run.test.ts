@@ -65,7 +65,10 @@ describe("the modern ladder on a small requirement set", () => {
     const outcome = await runCommand(options({ keepImages: true, name: "modern-small" }), io);
     record = outcome.record;
     runIds.push(record.runId);
-    expect(outcome.exitCode, JSON.stringify(record.rungs.map((r) => [r.rung, r.status, r.reason]))).toBe(0);
+    expect(
+      outcome.exitCode,
+      JSON.stringify(record.rungs.map((r) => [r.rung, r.status, r.reason])),
+    ).toBe(0);
   });
 
   it("builds every rung and every smoke test passes", () => {
@@ -87,7 +90,9 @@ describe("the modern ladder on a small requirement set", () => {
       expect(r.contextBytes).toBeGreaterThan(0);
     }
     // The import test mapped distribution names to import names.
-    expect(rung("slim").smoke!.outputTail.join("\n")).toMatch(/import dateutil \(python-dateutil\)/);
+    expect(rung("slim").smoke!.outputTail.join("\n")).toMatch(
+      /import dateutil \(python-dateutil\)/,
+    );
     expect(rung("slim").smoke!.outputTail.join("\n")).toMatch(/import yaml \(pyyaml\)/);
   });
 
@@ -148,13 +153,21 @@ describe("a failing rung", () => {
             template: "multistage.Dockerfile",
             args: { INSTALL: "no-such-mode" },
           },
-          { id: "slim", description: "a working rung", base: "slim", template: "single-stage.Dockerfile" },
+          {
+            id: "slim",
+            description: "a working rung",
+            base: "slim",
+            template: "single-stage.Dockerfile",
+          },
         ],
       }),
     );
     const reqFile = join(outDir, "requirements-six.txt");
     await writeFile(reqFile, "six\n");
-    const outcome = await runCommand(options({ requirements: reqFile, ladder: ladderFile, name: "broken" }), io);
+    const outcome = await runCommand(
+      options({ requirements: reqFile, ladder: ladderFile, name: "broken" }),
+      io,
+    );
     runIds.push(outcome.record.runId);
     const [bad, good] = outcome.record.rungs;
     expect(bad!.status).toBe("FAILED");
@@ -167,11 +180,16 @@ describe("a failing rung", () => {
   it("reports pip's own message for a requirement the index does not have", async () => {
     const reqFile = join(outDir, "requirements-missing.txt");
     await writeFile(reqFile, "six\nshrinkbench-no-such-package-7f3a\n");
-    const outcome = await runCommand(options({ requirements: reqFile, rungs: ["slim"], name: "missing" }), io);
+    const outcome = await runCommand(
+      options({ requirements: reqFile, rungs: ["slim"], name: "missing" }),
+      io,
+    );
     runIds.push(outcome.record.runId);
     const [slim] = outcome.record.rungs;
     expect(slim!.status).toBe("FAILED");
-    expect(slim!.logTail!.join("\n")).toMatch(/No matching distribution found for shrinkbench-no-such-package-7f3a/);
+    expect(slim!.logTail!.join("\n")).toMatch(
+      /No matching distribution found for shrinkbench-no-such-package-7f3a/,
+    );
     expect(outcome.exitCode).toBe(1);
   });
 });
