@@ -63,6 +63,10 @@ const CACHE_RULES: CacheRule[] = [
   },
 ];
 
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
 function layerName(layers: readonly LayerReport[], index: number): string {
   const l = layers[index];
   return l?.instruction ? `layer ${index + 1} (${l.instruction})` : `layer ${index + 1}`;
@@ -109,7 +113,7 @@ export function findings(
         id: rule.id,
         ...(rule.hadolint ? { hadolint: rule.hadolint } : {}),
         bytes: r.bytes,
-        message: `${rule.what} in /${root}: ${formatBytes(r.bytes)} (${r.files} files, ${layerList([...r.layers])})`,
+        message: `${rule.what} in /${root}: ${formatBytes(r.bytes)} (${plural(r.files, "file")}, ${layerList([...r.layers])})`,
         advice: rule.advice,
         layers: [...r.layers].sort((a, b) => a - b),
       });
@@ -124,7 +128,7 @@ export function findings(
       id: "cleanup-in-later-layer",
       hadolint: "DL3059",
       bytes: h.total,
-      message: `${layerName(walk.layers, layer)} deletes ${formatBytes(h.total)} (${h.files} files, in ${topPlaces(h)}) that ${layerList(from)} added: deleting them frees nothing`,
+      message: `${layerName(walk.layers, layer)} deletes ${formatBytes(h.total)} (${plural(h.files, "file")} in ${topPlaces(h)}) that ${layerList(from)} added: deleting them frees nothing`,
       advice: "delete files in the same RUN that creates them (or build them in another stage)",
       layers: [layer, ...from].sort((a, b) => a - b),
     });
@@ -137,7 +141,7 @@ export function findings(
     out.push({
       id: "overwritten-in-later-layer",
       bytes: h.total,
-      message: `${layerName(walk.layers, layer)} writes again ${formatBytes(h.total)} of files (${h.files}, in ${topPlaces(h)}) that ${layerList(from)} added: both copies are stored`,
+      message: `${layerName(walk.layers, layer)} writes again ${formatBytes(h.total)} of files (${plural(h.files, "file")} in ${topPlaces(h)}) that ${layerList(from)} added: both copies are stored`,
       advice:
         "set owner and mode when the files are created (COPY --chown/--chmod, or in the same RUN)",
       layers: [layer, ...from].sort((a, b) => a - b),
@@ -162,7 +166,7 @@ export function findings(
     out.push({
       id: "python-tests",
       bytes: tests.bytes,
-      message: `test suites of installed Python packages: ${formatBytes(tests.bytes)} in ${tests.files} files`,
+      message: `test suites of installed Python packages: ${formatBytes(tests.bytes)} in ${plural(tests.files, "file")}`,
       advice:
         "delete tests/ and testing/ directories after pip install, if the image never runs them",
       layers: layersOf(walk.visible, (p) => /(^|\/)(tests|testing|test)\//.test(p)),
