@@ -1,0 +1,124 @@
+// Ctrl-C and SIGTERM on a real run: the build in progress stops, nothing the run created is
+// left behind, what was measured is written, and the exit code says how it ended.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Docker from "dockerode";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { resolveEndpoint } from "../../src/engine/endpoint.js";
+import { RUN_LABEL } from "../../src/plan.js";
+import { parseRunRecord } from "../../src/record.js";
+
+const docker = new Docker(resolveEndpoint(undefined).modem);
+let dir: string;
+
+beforeAll(async () => {
+  await docker.version();
+  dir = await mkdtemp(join(tmpdir(), "shrinkbench-interrupt-"));
+});
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+interface Started {
+  child: ChildProcess;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; at: number }>;
+}
+
+function start(name: string): Started {
+  // The full rung's install takes long enough to be interrupted in the middle of its build.
+  const child = spawn(
+    process.execPath,
+    [
+      "dist/bin.js",
+      "run",
+      "test/fixtures/small/requirements.txt",
+      "-r",
+      "full",
+      "-r",
+      "slim",
+      "--out",
+      dir,
+      "--name",
+      name,
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let err = "";
+  child.stderr!.on("data", (c: Buffer) => (err += c.toString()));
+  child.stdout!.resume();
+  const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
+    child.on("exit", (code) => resolve({ code, at: Date.now() })),
+  );
+  return { child, stderr: () => err, exited };
+}
+
+async function waitFor(started: Started, pattern: RegExp, timeoutMs = 120_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!pattern.test(started.stderr())) {
+    if (Date.now() > until) throw new Error(`never saw ${pattern}; stderr:\n${started.stderr()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function leftovers(runId: string): Promise<{ containers: number; images: number }> {
+  const filters = { label: [`${RUN_LABEL}=${runId}`] };
+  const containers = await docker.listContainers({ all: true, filters });
+  const images = await docker.listImages({ filters });
+  return { containers: containers.length, images: images.length };
+}
+
+describe("interrupting a run", () => {
+  it.each([
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const)(
+    "%s stops the build, cleans up, writes the partial record, exits %i",
+    async (signal, expected) => {
+      const name = `interrupted-${signal}`;
+      const containersBefore = (await docker.listContainers({ all: true })).length;
+      const run = start(name);
+      await waitFor(run, /full: building step [3-9]/);
+      const sentAt = Date.now();
+      run.child.kill(signal);
+      const { code, at } = await run.exited;
+      expect(code).toBe(expected);
+      expect(at - sentAt).toBeLessThan(30_000);
+
+      const record = parseRunRecord(await readFile(join(dir, `${name}.json`), "utf8"), name);
+      expect(record.interrupted).toBe(true);
+      expect(record.rungs.map((r) => r.rung)).toEqual(["full", "slim"]);
+      expect(record.rungs[0]!.status).toBe("FAILED");
+      expect(record.rungs[0]!.reason).toMatch(/interrupted/);
+      expect(record.rungs[1]!.status).toBe("SKIPPED");
+      expect(await leftovers(record.runId)).toEqual({ containers: 0, images: 0 });
+      // The build's own intermediate container goes too: the engine has no more containers than before.
+      await new Promise((r) => setTimeout(r, 2000));
+      expect((await docker.listContainers({ all: true })).length).toBeLessThanOrEqual(
+        containersBefore,
+      );
+    },
+  );
+
+  it("a second Ctrl-C exits at once", async () => {
+    const run = start("double");
+    await waitFor(run, /full: building/);
+    run.child.kill("SIGINT");
+    await waitFor(run, /Ctrl-C again/);
+    const sentAt = Date.now();
+    run.child.kill("SIGINT");
+    const { code, at } = await run.exited;
+    expect(code).toBe(130);
+    expect(at - sentAt).toBeLessThan(2000);
+    // Whatever the first interrupt had not finished cleaning is still labelled: clean it.
+    const record = JSON.parse(await readFile(join(dir, "double.json"), "utf8").catch(() => "{}"));
+    if (record.runId) {
+      const filters = { label: [`${RUN_LABEL}=${record.runId}`] };
+      for (const c of await docker.listContainers({ all: true, filters })) {
+        await docker.getContainer(c.Id).remove({ force: true });
+      }
+    }
+  });
+});
