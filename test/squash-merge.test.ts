@@ -68,7 +68,10 @@ function visible(layers: Written[][], baseCount: number): Map<string, string> {
         return e.origin ?? `a:${layer - baseCount}:${at}`;
       }
       const target = normalizePath(e.linkname ?? "");
-      const earlier = list.findLastIndex((x, i) => i < at && normalizePath(x.name) === target);
+      let earlier = -1;
+      list.forEach((x, i) => {
+        if (i < at && normalizePath(x.name) === target) earlier = i;
+      });
       if (earlier < 0) return `dangling:${target}`;
       at = earlier;
     }

@@ -170,7 +170,8 @@ export async function squashImage(
             }
             if (op.op !== "copy" && op.op !== "materialize") continue;
             const h = headerOf(op);
-            const hasContent = op.op === "materialize" || h.type === "file";
+            const hasContent =
+              op.op === "materialize" || h.type === "file" || h.type === "contiguous-file";
             const out: Header =
               op.op === "materialize"
                 ? { ...outHeader(e.header), name: h.name, type: "file", linkname: "" }
