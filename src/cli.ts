@@ -125,6 +125,11 @@ function runOptions<T>(y: Argv<T>) {
       default: false,
       describe: "ignore the host's pip configuration",
     })
+    .option("wheel-cache", {
+      type: "string",
+      describe:
+        "folder that keeps files fetched from remote indexes across runs (within a run each file is fetched once anyway)",
+    })
     .option("keep-images", {
       type: "boolean",
       default: false,
@@ -190,6 +195,7 @@ function toRunOptions(a: RunArgs): RunOptions {
     extraIndexUrls: a["extra-index-url"],
     findLinks: a["find-links"],
     noHostPipConfig: a["no-host-pip-config"],
+    wheelCache: a["wheel-cache"],
     keepImages: a["keep-images"],
     concurrency: a.concurrency,
     buildTimeout: a["build-timeout"],

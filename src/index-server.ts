@@ -12,8 +12,12 @@
 //   expose the rest of it.
 // - A find-links folder is served as `http://127.0.0.1:PORT/f<N>/`, a generated page of links
 //   to its files (pip's find-links reads such a page); a find-links file as `/f<N>/<name>`.
-// - Remote http(s) sources pass through unchanged. Each served prefix is a Mount; a caching
-//   proxy for remote indexes will be another Mount kind.
+// - A remote http(s) index or find-links URL is served through the caching proxy (proxy.ts) as
+//   `http://127.0.0.1:PORT/r<N>/<its path>`: credentials stay on the host, each file is fetched
+//   once per run (and kept across runs with a cache folder), links in upstream pages are
+//   rewritten to this server. With no index configured and no --no-index, pip's default index
+//   (PyPI) is proxied too, so that an unreachable PyPI answers 404 at once instead of pip
+//   retrying it for every package.
 //
 // Only GET and HEAD; `..`, encoded or not, dot files and symlinks leading out of a mount's
 // root are refused.
@@ -25,15 +29,17 @@ import * as path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { InputError } from "./errors.js";
+import { maskUrl } from "./pip-sources.js";
+import { DEFAULT_INDEX, PackageProxy, type ProxyStats } from "./proxy.js";
 import type { PackageSources } from "./types.js";
 
 export interface MountInfo {
   /** URL path prefix, e.g. "/i0/". */
   prefix: string;
-  kind: "index" | "find-links";
-  /** The source as given (a file:// URL or a path). */
+  kind: "index" | "find-links" | "proxy";
+  /** The source as given (a file:// URL or a path); for a proxy, the upstream origin. */
   origin: string;
-  /** The directory served under the prefix. */
+  /** The directory served under the prefix; for a proxy, the upstream origin. */
   root: string;
 }
 
@@ -49,6 +55,10 @@ export interface IndexServer {
   warnings: string[];
   /** Requests served so far. */
   readonly requests: number;
+  /** What the caching proxy did: upstream requests, downloads, cache hits. */
+  readonly proxy: ProxyStats;
+  /** Notes for the user (an upstream that cannot be reached), credentials masked. */
+  readonly notes: string[];
   close(): Promise<void>;
 }
 
@@ -59,6 +69,19 @@ export interface IndexServerOptions {
   port?: number;
   /** Called after each response, for verbose logs. */
   onRequest?: (entry: { method: string; path: string; status: number }) => void;
+  /** Keeps proxied files across runs (--wheel-cache); default: a temporary folder. */
+  cacheDir?: string;
+  /** Called once per note (an upstream that cannot be reached). */
+  onNote?: (note: string) => void;
+  /** Called after each request the proxy sends upstream (URL without credentials). */
+  onUpstream?: (e: { url: string; status?: number; error?: string }) => void;
+  /** Idle limit of an upstream request, ms (30 s). */
+  upstreamTimeoutMs?: number;
+  /**
+   * pip's default index, proxied when no index is configured and `noIndex` is not set;
+   * false leaves it out. Default https://pypi.org/simple/.
+   */
+  defaultIndex?: string | false;
 }
 
 // --------------------------------------------------------------------------------- responses
@@ -357,7 +380,19 @@ function classify(source: string): Classified {
       );
     }
   }
-  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(source)) return { kind: "remote", url: source };
+  if (/^https?:\/\//i.test(source)) {
+    try {
+      new URL(source);
+    } catch {
+      throw new InputError(`package source ${maskUrl(source)}: not a valid URL`);
+    }
+    return { kind: "remote", url: source };
+  }
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(source)) {
+    throw new InputError(
+      `package source ${maskUrl(source)}: pip reads only http(s) URLs and local paths`,
+    );
+  }
   return { kind: "local", path: path.resolve(source) };
 }
 
@@ -372,11 +407,14 @@ async function statOrUndefined(p: string) {
 /** Splits a request target into the mount prefix and decoded segments; undefined when bad. */
 function parseTarget(
   raw: string,
-): { prefix: string; segments: string[]; trailingSlash: boolean; urlPath: string } | undefined {
+):
+  | { prefix: string; segments: string[]; trailingSlash: boolean; urlPath: string; query: string }
+  | undefined {
   let target = raw;
   const abs = /^https?:\/\/[^/]*/i.exec(target);
   if (abs) target = target.slice(abs[0].length) || "/";
   const urlPath = target.replace(/[?#].*$/s, "");
+  const query = /^[^?#]*(\?[^#]*)/s.exec(target)?.[1] ?? "";
   if (!urlPath.startsWith("/")) return undefined;
   const parts = urlPath.split("/").slice(1);
   const prefix = parts.shift() ?? "";
@@ -394,7 +432,7 @@ function parseTarget(
     if (seg.startsWith(".") || /[/\\\0]/.test(seg)) return undefined;
     segments.push(seg);
   }
-  return { prefix, segments, trailingSlash, urlPath };
+  return { prefix, segments, trailingSlash, urlPath, query };
 }
 
 /**
@@ -408,6 +446,18 @@ export async function startIndexServer(
 ): Promise<IndexServer> {
   const host = options.host ?? "127.0.0.1";
   const warnings: string[] = [];
+  const notes: string[] = [];
+  const proxy = new PackageProxy({
+    cacheDir: options.cacheDir,
+    timeoutMs: options.upstreamTimeoutMs,
+    trustedHosts: sources.trustedHosts,
+    onNote: (n) => {
+      notes.push(n);
+      options.onNote?.(n);
+    },
+    onUpstream: options.onUpstream,
+  });
+  await proxy.open();
 
   // Plan the mounts first (their URLs need the port, known after listen).
   type Planned = {
@@ -423,9 +473,13 @@ export async function startIndexServer(
   let indexCount = 0;
   let linksCount = 0;
 
-  const planIndex = async (origin: string, required: boolean): Promise<string | Planned> => {
+  const planIndex = async (
+    origin: string,
+    required: boolean,
+    isDefault = false,
+  ): Promise<string | Planned> => {
     const c = classify(origin);
-    if (c.kind === "remote") return c.url;
+    if (c.kind === "remote") return proxy.addSource(c.url, "index", isDefault);
     const st = await statOrUndefined(c.path);
     if (!st?.isDirectory()) {
       const what = `package index ${origin}: ${st ? "not a directory" : "no such directory"}`;
@@ -449,7 +503,7 @@ export async function startIndexServer(
 
   const planLinks = async (origin: string): Promise<string | Planned> => {
     const c = classify(origin);
-    if (c.kind === "remote") return c.url;
+    if (c.kind === "remote") return proxy.addSource(c.url, "find-links");
     const st = await statOrUndefined(c.path);
     if (st?.isDirectory()) {
       return {
@@ -475,10 +529,11 @@ export async function startIndexServer(
     throw new SkipSource(`find-links ${origin}: no such file or directory`);
   };
 
-  // Each planned source keeps its place; the URL is filled in after listen.
-  type Slot = { remote: string } | { key: string; entry: string; origin: string };
-  const slot = (p: string | Planned): Slot => {
-    if (typeof p === "string") return { remote: p };
+  // Each planned source keeps its place; the URL is filled in after listen. A string is the
+  // local path of a proxied source ("/r0/simple/").
+  type Slot = { proxied: string; origin: string } | { key: string; entry: string; origin: string };
+  const slot = (p: string | Planned, origin = ""): Slot => {
+    if (typeof p === "string") return { proxied: p, origin };
     const key = `${p.kind}:${p.root}`;
     const known = planned.get(key);
     if (known) {
@@ -493,9 +548,12 @@ export async function startIndexServer(
     }
     return { key, entry: p.entry, origin: p.origin };
   };
-  const tryPlan = async (f: () => Promise<string | Planned>): Promise<Slot | undefined> => {
+  const tryPlan = async (
+    origin: string,
+    f: () => Promise<string | Planned>,
+  ): Promise<Slot | undefined> => {
     try {
-      return slot(await f());
+      return slot(await f(), origin);
     } catch (err) {
       if (err instanceof SkipSource) {
         warnings.push(`${err.message}; left out`);
@@ -505,17 +563,34 @@ export async function startIndexServer(
     }
   };
 
-  const indexSlot =
-    sources.indexUrl === undefined ? undefined : slot(await planIndex(sources.indexUrl, true));
-  const extraSlots: Slot[] = [];
-  for (const u of sources.extraIndexUrls) {
-    const s = await tryPlan(() => planIndex(u, false));
-    if (s) extraSlots.push(s);
+  // pip's default index when none is named (and --no-index is not set): proxied like any other.
+  const defaultIndex = options.defaultIndex ?? DEFAULT_INDEX;
+  const indexSource =
+    sources.indexUrl ?? (sources.noIndex || defaultIndex === false ? undefined : defaultIndex);
+  let indexSlot: Slot | undefined;
+  try {
+    indexSlot =
+      indexSource === undefined || sources.noIndex
+        ? undefined
+        : slot(await planIndex(indexSource, true, sources.indexUrl === undefined), indexSource);
+  } catch (e) {
+    await proxy.close();
+    throw e;
   }
+  const extraSlots: Slot[] = [];
   const linkSlots: Slot[] = [];
-  for (const u of sources.findLinks) {
-    const s = await tryPlan(() => planLinks(u));
-    if (s) linkSlots.push(s);
+  try {
+    for (const u of sources.noIndex ? [] : sources.extraIndexUrls) {
+      const s = await tryPlan(u, () => planIndex(u, false));
+      if (s) extraSlots.push(s);
+    }
+    for (const u of sources.findLinks) {
+      const s = await tryPlan(u, () => planLinks(u));
+      if (s) linkSlots.push(s);
+    }
+  } catch (e) {
+    await proxy.close();
+    throw e;
   }
 
   const mounts = new Map<string, Mount>();
@@ -550,6 +625,9 @@ export async function startIndexServer(
     }
     if (!t) return notFound(ctx);
     const mount = mounts.get(t.prefix);
+    if (!mount && proxy.has(t.prefix)) {
+      return proxy.handle(t.prefix, t.urlPath.slice(t.prefix.length + 1), t.query, req, res);
+    }
     if (!mount) {
       if (t.prefix === "" && t.segments.length === 0) {
         const names = [...mounts.keys()].map((k) => `${k}/`);
@@ -568,7 +646,10 @@ export async function startIndexServer(
   };
 
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (e) => {
+      void proxy.close();
+      reject(e);
+    });
     server.listen(options.port ?? 0, host, () => {
       server.off("error", reject);
       resolve();
@@ -594,19 +675,28 @@ export async function startIndexServer(
   }
   const rewrites: { from: string; to: string }[] = [];
   const urlOf = (s: Slot): string => {
-    if ("remote" in s) return s.remote;
+    if ("proxied" in s) {
+      const to = `${base}${s.proxied}`;
+      if (!rewrites.some((r) => r.to === to)) rewrites.push({ from: maskUrl(s.origin), to });
+      return to;
+    }
     const to = `${base}/${prefixOfKey.get(s.key)!}/${encodeEntry(s.entry)}`;
     if (!rewrites.some((r) => r.from === s.origin)) rewrites.push({ from: s.origin, to });
     return to;
   };
 
   const indexUrl = indexSlot && urlOf(indexSlot);
+  // Every source is on this server now: no host needs trusting inside the builds.
   const rewritten: PackageSources = {
     extraIndexUrls: unique(extraSlots.map(urlOf)).filter((u) => u !== indexUrl),
     findLinks: unique(linkSlots.map(urlOf)),
-    trustedHosts: [...sources.trustedHosts],
+    trustedHosts: [],
   };
   if (indexUrl !== undefined) rewritten.indexUrl = indexUrl;
+  if (sources.noIndex) rewritten.noIndex = true;
+  for (const m of proxy.mounts()) {
+    infos.push({ prefix: `/${m.prefix}/`, kind: "proxy", origin: m.origin, root: m.origin });
+  }
 
   let closing: Promise<void> | undefined;
   return {
@@ -618,11 +708,15 @@ export async function startIndexServer(
     get requests() {
       return requests;
     },
+    get proxy() {
+      return { ...proxy.stats };
+    },
+    notes,
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
-      });
+      }).finally(() => proxy.close());
       return closing;
     },
   };

@@ -14,8 +14,9 @@
 //   3. shrinkbench's flags: `--index-url` replaces the index, `--extra-index-url` and
 //      `--find-links` (repeatable) add.
 //
-// PackageSources cannot say "no index at all" (pip's --no-index / PIP_NO_INDEX): an
-// undefined indexUrl means pip's default, PyPI.
+// An undefined indexUrl means pip's default, PyPI. pip's --no-index (a requirements-file line,
+// `no-index` in pip's configuration, PIP_NO_INDEX) sets `noIndex`: as in pip, it wins over every
+// index named anywhere, and only find-links are used.
 
 import { execFile } from "node:child_process";
 import * as path from "node:path";
@@ -66,6 +67,15 @@ export function unquotePythonRepr(s: string): string {
   );
 }
 
+/** pip's strtobool: true for y, yes, t, true, on, 1; undefined when not a boolean. */
+export function pipBoolean(value: string | undefined): boolean | undefined {
+  const v = value?.trim().toLowerCase();
+  if (v === undefined) return undefined;
+  if (["y", "yes", "t", "true", "on", "1"].includes(v)) return true;
+  if (["n", "no", "f", "false", "off", "0"].includes(v)) return false;
+  return undefined;
+}
+
 /** Sections that apply to `pip install`, highest precedence first. */
 const SECTION_ORDER = [":env:", "install", "global"];
 
@@ -106,6 +116,7 @@ export function parsePipConfigList(output: string): PackageSources {
   sources.extraIndexUrls = unique(entries(pick("extra-index-url")));
   sources.findLinks = unique(entries(pick("find-links")));
   sources.trustedHosts = unique(entries(pick("trusted-host")));
+  if (pipBoolean(pick("no-index"))) sources.noIndex = true;
   return sources;
 }
 
@@ -117,6 +128,7 @@ export function sourcesFromEnv(env: Env): PackageSources {
   sources.extraIndexUrls = unique(entries(env.PIP_EXTRA_INDEX_URL));
   sources.findLinks = unique(entries(env.PIP_FIND_LINKS));
   sources.trustedHosts = unique(entries(env.PIP_TRUSTED_HOST));
+  if (pipBoolean(env.PIP_NO_INDEX)) sources.noIndex = true;
   return sources;
 }
 
@@ -187,6 +199,7 @@ export function mergeSources(layers: SourceLayers, env: Env = process.env): Pack
     s.extraIndexUrls.push(...base.extraIndexUrls);
     s.findLinks.push(...base.findLinks);
     s.trustedHosts.push(...base.trustedHosts);
+    if (base.noIndex) s.noIndex = true;
   }
   for (const o of layers.file ?? []) {
     const value = o.value === undefined ? undefined : expandEnv(o.value, env);
@@ -194,6 +207,7 @@ export function mergeSources(layers: SourceLayers, env: Env = process.env): Pack
       case "--no-index":
         delete s.indexUrl;
         s.extraIndexUrls = [];
+        s.noIndex = true;
         break;
       case "--index-url":
         if (value !== undefined) s.indexUrl = value;
@@ -220,6 +234,11 @@ export function mergeSources(layers: SourceLayers, env: Env = process.env): Pack
     s.extraIndexUrls.push(...(flags.extraIndexUrls ?? []));
     s.findLinks.push(...(flags.findLinks ?? []));
     s.trustedHosts.push(...(flags.trustedHosts ?? []));
+  }
+  if (s.noIndex) {
+    // pip ignores every index under --no-index, even one named after it.
+    delete s.indexUrl;
+    s.extraIndexUrls = [];
   }
   s.extraIndexUrls = unique(s.extraIndexUrls.filter((u) => u !== "" && u !== s.indexUrl));
   s.findLinks = unique(s.findLinks.filter((u) => u !== ""));
@@ -253,5 +272,6 @@ export function maskSources(s: PackageSources): PackageSources {
     trustedHosts: [...s.trustedHosts],
   };
   if (s.indexUrl !== undefined) out.indexUrl = maskUrl(s.indexUrl);
+  if (s.noIndex) out.noIndex = true;
   return out;
 }

@@ -43,6 +43,7 @@ export function sourceBuildArgs(sources: PackageSources): Record<string, string>
   if (list(sources.extraIndexUrls)) args.PIP_EXTRA_INDEX_URL = list(sources.extraIndexUrls);
   if (list(sources.findLinks)) args.PIP_FIND_LINKS = list(sources.findLinks);
   if (list(sources.trustedHosts)) args.PIP_TRUSTED_HOST = list(sources.trustedHosts);
+  if (sources.noIndex) args.PIP_NO_INDEX = "1";
   return args;
 }
 

@@ -53,6 +53,8 @@ export interface PackageSources {
   extraIndexUrls: string[];
   findLinks: string[];
   trustedHosts: string[];
+  /** pip's --no-index / PIP_NO_INDEX: no index at all, only find-links. */
+  noIndex?: boolean;
 }
 
 /** Which files a rung's build context holds. */
@@ -170,6 +172,14 @@ export interface RunRecord {
   sources: PackageSources;
   bases: Record<BaseRole, string>;
   engine: EngineInfo;
+  /** Every engine the run built on, when there were several (`engine` is the first). */
+  engines?: EngineInfo[];
+  /** Things the reader should know, e.g. an index that could not be reached (masked). */
+  notes?: string[];
+  /** What the run's package server fetched upstream (remote indexes go through its cache). */
+  packageServer?: { upstreamRequests: number; downloads: number; cacheHits: number };
+  /** Peak resident memory of the shrinkbench process during the run, bytes. */
+  maxRssBytes?: number;
   startedAt: string;
   finishedAt: string;
   /** True when the run was stopped before every rung ran. */

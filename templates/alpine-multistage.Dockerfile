@@ -4,7 +4,7 @@
 # (scikit-learn) is compiled from source.
 # Build args:
 #   BUILDER_IMAGE, BASE_IMAGE   e.g. python:3.11-alpine for both
-#   PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS, PIP_TRUSTED_HOST
+#   PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS, PIP_TRUSTED_HOST, PIP_NO_INDEX
 #   APK_BUILD_DEPS    compilers and -dev packages for the builder
 #   APK_RUNTIME_DEPS  shared libraries the final stage needs when wheels are not repaired
 #   INSTALL           "pip" (install straight away) or "wheel" (pip wheel + auditwheel repair,
@@ -18,6 +18,7 @@ ARG PIP_INDEX_URL
 ARG PIP_EXTRA_INDEX_URL
 ARG PIP_FIND_LINKS
 ARG PIP_TRUSTED_HOST
+ARG PIP_NO_INDEX
 ARG PIP_DISABLE_PIP_VERSION_CHECK=1
 ARG PIP_ROOT_USER_ACTION=ignore
 ARG APK_BUILD_DEPS="gcc g++ gfortran musl-dev build-base linux-headers openblas-dev freetype-dev libpng-dev patchelf"

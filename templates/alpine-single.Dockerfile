@@ -8,6 +8,7 @@ ARG PIP_INDEX_URL
 ARG PIP_EXTRA_INDEX_URL
 ARG PIP_FIND_LINKS
 ARG PIP_TRUSTED_HOST
+ARG PIP_NO_INDEX
 ARG PIP_DISABLE_PIP_VERSION_CHECK=1
 ARG PIP_ROOT_USER_ACTION=ignore
 ARG APK_BUILD_DEPS="gcc g++ gfortran musl-dev build-base linux-headers openblas-dev freetype-dev libpng-dev"

@@ -3,7 +3,7 @@
 # Build args:
 #   BUILDER_IMAGE   the builder stage's base, e.g. python:3.11
 #   BASE_IMAGE      the final stage's base, e.g. python:3.11-slim
-#   PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS, PIP_TRUSTED_HOST   where pip finds packages
+#   PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS, PIP_TRUSTED_HOST, PIP_NO_INDEX   where pip finds packages
 #   INSTALL         "pip": pip install straight from the index;
 #                   "wheel": pip wheel into /wheels first, then install with --no-index from there
 #   CLEANUP         "none", or "talk" to delete the talk's file patterns
@@ -16,6 +16,7 @@ ARG PIP_INDEX_URL
 ARG PIP_EXTRA_INDEX_URL
 ARG PIP_FIND_LINKS
 ARG PIP_TRUSTED_HOST
+ARG PIP_NO_INDEX
 ARG PIP_DISABLE_PIP_VERSION_CHECK=1
 ARG PIP_ROOT_USER_ACTION=ignore
 ARG INSTALL=pip

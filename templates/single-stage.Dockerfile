@@ -1,7 +1,7 @@
 # One stage: install the requirements on top of the base image.
 # Build args (shrinkbench sets them; pass them yourself with --build-arg when you build by hand):
 #   BASE_IMAGE      the base image, e.g. python:3.11-slim
-#   PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS, PIP_TRUSTED_HOST   where pip finds packages
+#   PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS, PIP_TRUSTED_HOST, PIP_NO_INDEX   where pip finds packages
 #   NO_CACHE        "1" to install with --no-cache-dir (pip's download cache stays out of the image)
 #   CLEANUP         "none", or "talk" to delete the talk's file patterns in the same layer
 ARG BASE_IMAGE=python:3.11-slim
@@ -10,6 +10,7 @@ ARG PIP_INDEX_URL
 ARG PIP_EXTRA_INDEX_URL
 ARG PIP_FIND_LINKS
 ARG PIP_TRUSTED_HOST
+ARG PIP_NO_INDEX
 ARG NO_CACHE=0
 ARG CLEANUP=none
 ARG PIP_DISABLE_PIP_VERSION_CHECK=1

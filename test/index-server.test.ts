@@ -76,17 +76,19 @@ describe("startIndexServer with a temporary index", () => {
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  it("binds 127.0.0.1 and rewrites local sources, passing remote ones through", () => {
+  it("binds 127.0.0.1 and rewrites local sources, and remote ones to the proxy", () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(server.sources).toEqual({
       indexUrl: `${server.url}/i0/simple/`,
-      extraIndexUrls: ["https://user:tok@mirror.example/simple"],
-      findLinks: [`${server.url}/f0/`, "https://links.example/wheels/"],
-      trustedHosts: ["mirror.example"],
+      extraIndexUrls: [`${server.url}/r0/simple`],
+      findLinks: [`${server.url}/f0/`, `${server.url}/r1/wheels/`],
+      trustedHosts: [],
     });
     expect(server.mounts.map((m) => [m.prefix, m.kind, m.root])).toEqual([
       ["/i0/", "index", repo],
       ["/f0/", "find-links", wheels],
+      ["/r0/", "proxy", "https://mirror.example"],
+      ["/r1/", "proxy", "https://links.example"],
     ]);
     expect(server.rewrites[0]).toEqual({
       from: pathToFileURL(path.join(repo, "simple")).href,
@@ -243,15 +245,15 @@ describe("startIndexServer: errors and lifecycle", () => {
     ).rejects.toThrow(InputError);
   });
 
-  it("passes remote-only sources through and closes idempotently", async () => {
+  it("proxies remote-only sources and closes idempotently", async () => {
     const s = await startIndexServer({
       indexUrl: "https://pypi.example/simple",
       extraIndexUrls: [],
       findLinks: [],
       trustedHosts: [],
     });
-    expect(s.sources.indexUrl).toBe("https://pypi.example/simple");
-    expect(s.mounts).toEqual([]);
+    expect(s.sources.indexUrl).toBe(`${s.url}/r0/simple`);
+    expect(s.mounts.map((m) => m.kind)).toEqual(["proxy"]);
     await s.close();
     await s.close();
     await expect(request(s.url, "/")).rejects.toThrow();

@@ -182,6 +182,22 @@ describe("mergeSources", () => {
     expect(none.indexUrl).toBeUndefined();
     expect(none.extraIndexUrls).toEqual([]);
     expect(none.findLinks).toEqual(["/opt/wheels"]);
+    expect(none.noIndex).toBe(true);
+  });
+
+  it("honours --no-index from pip's config, PIP_NO_INDEX and the file over every index", () => {
+    expect(parsePipConfigList(`${HOST_LISTING}:env:.no-index='1'\n`).noIndex).toBe(true);
+    expect(parsePipConfigList(`global.no-index='false'\n`).noIndex).toBeUndefined();
+    expect(sourcesFromEnv({ PIP_NO_INDEX: "yes" }).noIndex).toBe(true);
+    expect(sourcesFromEnv({ PIP_NO_INDEX: "0" }).noIndex).toBeUndefined();
+    // As in pip, an index named after --no-index (a later line, a flag) is ignored too.
+    const s = mergeSources({
+      file: [opt("--no-index"), opt("--extra-index-url", "https://late.example/simple")],
+      flags: { indexUrl: "https://flag.example/simple", findLinks: ["/w"] },
+    });
+    expect(s).toEqual({ extraIndexUrls: [], findLinks: ["/w"], trustedHosts: [], noIndex: true });
+    expect(maskSources(s).noIndex).toBe(true);
+    expect(mergeSources({ host: { ...host, noIndex: true } }).noIndex).toBe(true);
   });
 
   it("lets flags win over the requirement file", () => {

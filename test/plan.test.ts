@@ -75,6 +75,15 @@ describe("sourceBuildArgs", () => {
       PIP_TRUSTED_HOST: "a b",
     });
   });
+
+  it("asks pip for no index at all with PIP_NO_INDEX", () => {
+    expect(
+      sourceBuildArgs({ ...NO_SOURCES, noIndex: true, findLinks: ["http://127.0.0.1:9/f0/"] }),
+    ).toEqual({
+      PIP_FIND_LINKS: "http://127.0.0.1:9/f0/",
+      PIP_NO_INDEX: "1",
+    });
+  });
 });
 
 describe("planRung", () => {

@@ -13,7 +13,7 @@ import type { Engine } from "../engine/engine.js";
 import { EXIT, InputError } from "../errors.js";
 import { startIndexServer } from "../index-server.js";
 import { selectRungs } from "../ladder.js";
-import { maskSources, maskUrl, mergeSources, readHostPipSources } from "../pip-sources.js";
+import { maskSources, mergeSources, readHostPipSources } from "../pip-sources.js";
 import { RUN_LABEL } from "../plan.js";
 import { createProgress } from "../progress.js";
 import { recordFileName, writeFileAtomic, writeRunRecord } from "../record.js";
@@ -26,7 +26,6 @@ import {
   RUN_RECORD_SCHEMA,
   RUN_RECORD_VERSION,
   type BaseRole,
-  type PackageSources,
   type RunRecord,
   type RungResult,
 } from "../types.js";
@@ -48,6 +47,8 @@ export interface RunOptions {
   extraIndexUrls: string[];
   findLinks: string[];
   noHostPipConfig: boolean;
+  /** Keeps files fetched from remote indexes across runs. */
+  wheelCache?: string;
   keepImages: boolean;
   concurrency: number;
   buildTimeout: number;
@@ -75,36 +76,6 @@ export interface RunOutcome {
 }
 
 const TOOL_VERSION = "0.1.0";
-const DEFAULT_INDEX = "https://pypi.org/simple/";
-
-/**
- * pip always asks the default index first when no --index-url is set, and retries an unreachable
- * one five times per package (about 8 s each). Where PyPI cannot be reached and other sources are
- * configured, the first extra index takes its place, as a user on an offline mirror would set it.
- */
-export function replaceUnreachableDefault(
-  sources: PackageSources,
-  defaultReachable: boolean,
-): { sources: PackageSources; note?: string } {
-  if (sources.indexUrl || defaultReachable) return { sources };
-  const [first, ...rest] = sources.extraIndexUrls;
-  if (first) {
-    return {
-      sources: { ...sources, indexUrl: first, extraIndexUrls: rest },
-      note: `the default index (${DEFAULT_INDEX}) does not answer; builds use ${maskUrl(first)} as their index`,
-    };
-  }
-  return { sources };
-}
-
-async function answers(url: string, timeoutMs = 3000): Promise<boolean> {
-  try {
-    await fetch(url, { method: "HEAD", signal: AbortSignal.timeout(timeoutMs) });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export function newRunId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
@@ -161,7 +132,10 @@ export async function runCommand(
   const constraintsText = flattenConstraints(requirements);
 
   const hostSources = opts.noHostPipConfig ? undefined : await readHostPipSources();
-  const merged = mergeSources({
+  // Remote indexes (pip's default, PyPI, included) reach the builds only through the run's
+  // package server, a caching proxy on 127.0.0.1: credentials stay on the host, and an index
+  // that cannot be reached answers 404 at once so pip moves on (see index-server.ts, proxy.ts).
+  const sources = mergeSources({
     host: hostSources,
     file: requirements.options,
     flags: {
@@ -170,11 +144,6 @@ export async function runCommand(
       findLinks: opts.findLinks,
     },
   });
-  const { sources, note } = replaceUnreachableDefault(
-    merged,
-    merged.indexUrl !== undefined || (await answers(DEFAULT_INDEX)),
-  );
-  if (note && !opts.quiet) io.stderr(`shrinkbench: note: ${note}\n`);
 
   const engine = engineOverride ?? new DockerEngine(resolveEndpoint(opts.dockerHost, io.env));
   const engineInfo = await engine.info();
@@ -249,7 +218,12 @@ export async function runCommand(
   const ticker = setInterval(() => progress.tick(), 1000);
   ticker.unref();
 
-  const server = await startIndexServer(sources);
+  const server = await startIndexServer(sources, {
+    cacheDir: opts.wheelCache,
+    onNote: (note) => {
+      if (!opts.quiet) io.stderr(`shrinkbench: note: ${note}\n`);
+    },
+  });
   const results = new Map<string, RungResult>();
   try {
     await runLadder(
@@ -300,6 +274,13 @@ export async function runCommand(
   } finally {
     clearInterval(ticker);
     await server.close();
+    if (server.notes.length) record.notes = [...server.notes];
+    const served = server.proxy;
+    record.packageServer = {
+      upstreamRequests: served.upstreamRequests,
+      downloads: served.downloads,
+      cacheHits: served.diskHits + served.memoryHits,
+    };
     record.interrupted = io.signal?.aborted ?? false;
     record.rungs = ladder.rungs.flatMap((x) => results.get(x.id) ?? []);
     progress.handle({ type: "run-end", at: Date.now(), interrupted: record.interrupted });
