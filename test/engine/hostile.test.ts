@@ -6,13 +6,13 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Docker from "dockerode";
-import { pack } from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli.js";
 import { runCommand, type RunOptions } from "../../src/commands/run.js";
 import { DockerEngine } from "../../src/engine/docker-engine.js";
 import { resolveEndpoint } from "../../src/engine/endpoint.js";
 import { RUN_LABEL } from "../../src/plan.js";
+import { buildImage } from "./helpers/docker.js";
 
 const docker = new Docker(resolveEndpoint(undefined).modem);
 const engine = new DockerEngine(resolveEndpoint(undefined));
@@ -44,23 +44,11 @@ function options(overrides: Partial<RunOptions>): RunOptions {
 
 async function buildUserImage(): Promise<void> {
   // The user's own image: a similar name and a similar label key, but not shrinkbench's label.
-  const ctx = pack();
-  ctx.entry(
-    { name: "Dockerfile" },
-    "FROM shrinkbench/python:3.11-slim\nLABEL org.shrinkbench.runner=mine\nRUN echo user > /owned-by-user\n",
-  );
-  ctx.finalize();
-  const stream = await docker.buildImage(
-    ctx as never,
-    {
-      t: USER_TAG,
-      networkmode: "host",
-      version: "1",
-    } as Docker.ImageBuildOptions,
-  );
-  await new Promise((resolve, reject) =>
-    docker.modem.followProgress(stream, (e) => (e ? reject(e) : resolve(null))),
-  );
+  await buildImage(docker, {
+    dockerfile: "FROM shrinkbench/python:3.11-slim\nRUN echo user > /owned-by-user\n",
+    labels: { "org.shrinkbench.runner": "mine" },
+    tag: USER_TAG,
+  });
 }
 
 async function fileExistsIn(image: string, path: string): Promise<boolean> {
