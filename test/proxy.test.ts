@@ -9,6 +9,13 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startIndexServer, type IndexServer } from "../src/index-server.js";
+import {
+  maskSources,
+  mergeSources,
+  readHostPipSources,
+  type RunCommand,
+} from "../src/pip-sources.js";
+import { sourceBuildArgs } from "../src/plan.js";
 import { normalisePath, rewriteHtml, rewriteJson, splitCredentials } from "../src/proxy.js";
 import { closedPort, startFakeIndex, type FakeIndex } from "./helpers/fake-index.js";
 
@@ -323,6 +330,39 @@ function pip(args: string[]): Promise<{ code: number; out: string }> {
     );
   });
 }
+
+describe.skipIf(!pipWorks)("a secret in PIP_INDEX_URL", () => {
+  it(
+    "reaches the proxy's credentials, never the builds' sources",
+    { timeout: 60_000 },
+    async () => {
+      const env = {
+        ...process.env,
+        PIP_CONFIG_FILE: "/dev/null",
+        PIP_INDEX_URL: `https://user:${TOKEN}@private.example/simple/`,
+      };
+      const run: RunCommand = (command, args) =>
+        new Promise((resolve, reject) =>
+          execFile(command, args, { env, encoding: "utf8" }, (err, stdout) =>
+            err ? reject(err) : resolve({ stdout }),
+          ),
+        );
+      const host = await readHostPipSources(run, env);
+      expect(host.indexUrl).toContain(TOKEN);
+      const server = await startIndexServer(mergeSources({ host }, env));
+      try {
+        expect(server.sources.indexUrl).toBe(`${server.url}/r0/simple/`);
+        expect(JSON.stringify([server.sources, server.mounts, server.rewrites])).not.toContain(
+          TOKEN,
+        );
+        expect(sourceBuildArgs(server.sources).PIP_INDEX_URL).toBe(`${server.url}/r0/simple/`);
+        expect(JSON.stringify(maskSources(mergeSources({ host }, env)))).not.toContain(TOKEN);
+      } finally {
+        await server.close();
+      }
+    },
+  );
+});
 
 describe.skipIf(!pipWorks || !haveIndex)("pip through the proxy", () => {
   let upstream: FakeIndex;
