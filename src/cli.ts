@@ -10,9 +10,11 @@ import { DockerEngine } from "./engine/docker-engine.js";
 import { resolveEndpoint } from "./engine/endpoint.js";
 import { EXIT, InputError, ShrinkbenchError } from "./errors.js";
 import { RUN_LABEL } from "./plan.js";
+import { renderInspect } from "./inspect/render.js";
 import { readRunRecord, writeFileAtomic } from "./record.js";
 import { renderHtmlReport } from "./html-report.js";
 import { renderLadderSvg } from "./chart.js";
+import { renderRecommendationText } from "./recommend.js";
 import { renderMarkdown, renderTable } from "./report.js";
 
 // Looked up at call time, so that a test can capture what the CLI prints.
@@ -130,11 +132,22 @@ function runOptions<T>(y: Argv<T>) {
       describe:
         "folder that keeps files fetched from remote indexes across runs (within a run each file is fetched once anyway)",
     })
+    .option("size-budget", {
+      type: "string",
+      describe:
+        "the size you accept, e.g. 300MB or 1.2GB: the recommendation names the rung that builds fastest within it",
+    })
     .option("keep-images", {
       type: "boolean",
       default: false,
       describe:
         "keep each rung's image (tagged shrinkbench/<rung>:<run id>); default: remove after measuring",
+    })
+    .option("inspect", {
+      type: "boolean",
+      default: true,
+      describe:
+        "record where each rung's bytes are (layers, waste, packages); --no-inspect skips it",
     })
     .option("concurrency", {
       type: "number",
@@ -197,6 +210,8 @@ function toRunOptions(a: RunArgs): RunOptions {
     noHostPipConfig: a["no-host-pip-config"],
     wheelCache: a["wheel-cache"],
     keepImages: a["keep-images"],
+    inspect: a.inspect,
+    sizeBudget: a["size-budget"],
     concurrency: a.concurrency,
     buildTimeout: a["build-timeout"],
     smokeTimeout: a["smoke-timeout"],
@@ -351,9 +366,15 @@ export async function main(argv: string[]): Promise<number> {
           .option("rung", {
             type: "string",
             demandOption: true,
-            describe: "rung id (see `shrinkbench list`)",
+            describe:
+              "rung id (see `shrinkbench list`), or best: the smallest PASS rung of the latest run record in results/ (or --from)",
           })
-          .option("out", { type: "string", demandOption: true, describe: "folder to write into" }),
+          .option("out", { type: "string", demandOption: true, describe: "folder to write into" })
+          .option("from", {
+            type: "string",
+            describe:
+              "with --rung best: the run record to take it from (default: the latest in results/)",
+          }),
       async (a) => {
         const files = await renderCommand({
           requirements: a.requirements!,
@@ -361,6 +382,8 @@ export async function main(argv: string[]): Promise<number> {
           rung: a.rung,
           out: a.out,
           config: a.config,
+          from: a.from,
+          note: (s) => err(`shrinkbench: ${s}\n`),
         });
         for (const f of files) out(`${f}\n`);
       },
@@ -396,7 +419,46 @@ export async function main(argv: string[]): Promise<number> {
         }
         if (a.format === "json") out(JSON.stringify(record, null, 2) + "\n");
         else if (a.format === "markdown") out(renderMarkdown(record));
-        else out(renderTable(record) + "\n");
+        else {
+          out(renderTable(record) + "\n");
+          if (record.recommendation) {
+            out("\n" + renderRecommendationText(record.recommendation, record.rungs));
+          }
+        }
+      },
+    )
+    .command(
+      "inspect <image>",
+      "show where an image's bytes are: layers, wasted bytes, packages, duplicates, findings",
+      (y) =>
+        y
+          .positional("image", { type: "string", demandOption: true, describe: "image name or id" })
+          .option("format", {
+            alias: "f",
+            choices: ["table", "markdown", "json"] as const,
+            default: "table" as const,
+          })
+          .option("gzip", {
+            type: "boolean",
+            default: true,
+            describe:
+              "compute each layer's gzip size as a registry push sends it (--no-gzip is faster)",
+          })
+          .option("top", { type: "number", default: 10, describe: "rows per list" })
+          .option("docker-host", { type: "string" })
+          .example("$0 inspect myapp:latest", "layers, waste and packages of an image")
+          .example("$0 inspect myapp:latest --format json --no-gzip", "for a script"),
+      async (a) => {
+        const engine = new DockerEngine(resolveEndpoint(a["docker-host"], process.env));
+        await engine.info();
+        if (!(await engine.inspectImage(a.image!))) {
+          throw new InputError(
+            `no image ${a.image} on ${engine.host}`,
+            "list images with `docker images`",
+          );
+        }
+        const report = await engine.analyze(a.image!, { gzip: a.gzip });
+        out(renderInspect(report, a.format, { top: a.top }));
       },
     )
     .command(
@@ -421,7 +483,7 @@ export async function main(argv: string[]): Promise<number> {
         );
       },
     )
-    .demandCommand(1, "name a command: run, list, render, report, clean")
+    .demandCommand(1, "name a command: run, check, inspect, list, render, report, clean")
     .strict()
     .recommendCommands()
     .help()

@@ -1,7 +1,14 @@
 // The comparison table of a run, as rows of strings, then as a terminal table or markdown.
 import Table from "cli-table3";
+import { renderRecommendationMarkdown } from "./recommend.js";
 import type { RunRecord, RungResult } from "./types.js";
-import { formatBytes, formatPercent, formatSeconds, formatSignedBytes } from "./units.js";
+import {
+  formatBytes,
+  formatPercent,
+  formatSeconds,
+  formatShortSeconds,
+  formatSignedBytes,
+} from "./units.js";
 
 export const COLUMNS = [
   "rung",
@@ -11,6 +18,7 @@ export const COLUMNS = [
   "% of first",
   "layers",
   "build time",
+  "import",
   "smoke test",
 ] as const;
 
@@ -37,6 +45,9 @@ export function tableRows(record: RunRecord): Row[] {
       "% of first": size === undefined || !first ? "-" : formatPercent(size / first.sizeBytes),
       layers: r.image ? String(r.image.layers) : "-",
       "build time": r.buildSeconds === undefined ? "-" : formatSeconds(r.buildSeconds),
+      // Median wall time of fresh interpreters importing every requirement (or the --test run).
+      import:
+        r.smoke?.importSeconds === undefined ? "-" : formatShortSeconds(r.smoke.importSeconds),
       "smoke test": smokeCell(r),
     };
     if (size !== undefined) previous = size;
@@ -73,12 +84,16 @@ export function renderMarkdown(record: RunRecord, opts: { chart?: string } = {})
       (record.interrupted ? " · **interrupted: not every rung ran**" : ""),
     "",
     `| ${COLUMNS.join(" | ")} |`,
-    `| ${COLUMNS.map((c) => (["size", "vs previous", "% of first", "layers", "build time"].includes(c) ? "---:" : "---")).join(" | ")} |`,
+    `| ${COLUMNS.map((c) => (["size", "vs previous", "% of first", "layers", "build time", "import"].includes(c) ? "---:" : "---")).join(" | ")} |`,
   ];
   for (const row of tableRows(record)) {
     lines.push(`| ${COLUMNS.map((c) => mdCell(row[c])).join(" | ")} |`);
   }
   if (opts.chart) lines.push("", `![size of each rung](${encodeURI(opts.chart)})`);
+  lines.push(...inspectionMarkdown(record));
+  if (record.recommendation) {
+    lines.push("", ...renderRecommendationMarkdown(record.recommendation, record.rungs));
+  }
   const failed = record.rungs.filter((r) => r.status === "FAILED");
   if (failed.length) {
     lines.push("", "## Failed rungs", "");
@@ -96,6 +111,50 @@ export function renderMarkdown(record: RunRecord, opts: { chart?: string } = {})
       .join(", ")}.`,
   );
   return lines.join("\n") + "\n";
+}
+
+function categoryBytes(r: RungResult, id: string): string {
+  const c = r.inspection?.categories.find((x) => x.id === id);
+  return c ? formatBytes(c.bytes) : "0B";
+}
+
+/** "Where the bytes are": the inspect summary of every rung that has one. */
+export function inspectionMarkdown(record: RunRecord): string[] {
+  const rungs = record.rungs.filter((r) => r.inspection);
+  if (rungs.length === 0) return [];
+  const lines = [
+    "",
+    "## Where the bytes are",
+    "",
+    "Wasted = Σ(cumulative − smallest copy) per path across layers; hidden = stored in layers but not visible (what a squash reclaims); see docs/inspect.md.",
+    "",
+    "| rung | wasted | hidden | efficiency | duplicates | `__pycache__`/.pyc | tests | largest packages | top finding |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+  ];
+  for (const r of rungs) {
+    const i = r.inspection!;
+    const packages = i.topDistributions
+      .slice(0, 3)
+      .map((d) => `${d.name} ${formatBytes(d.bytes)}`)
+      .join(", ");
+    const finding = i.findings[0];
+    lines.push(
+      `| ${[
+        r.rung,
+        formatBytes(i.wastedBytes),
+        formatBytes(i.hiddenBytes),
+        formatPercent(i.efficiency),
+        formatBytes(i.duplicateSavingsBytes),
+        categoryBytes(r, "pycache"),
+        categoryBytes(r, "tests"),
+        packages || "-",
+        finding ? `${finding.message} — ${finding.advice}` : "-",
+      ]
+        .map(mdCell)
+        .join(" | ")} |`,
+    );
+  }
+  return lines;
 }
 
 /** The smallest rung that passed its smoke test, if any. */

@@ -4,9 +4,10 @@
 import PQueue from "p-queue";
 import { packContext, contextEntries } from "./context.js";
 import type { Engine } from "./engine/engine.js";
+import { summarizeInspection } from "./inspect/summary.js";
 import { planRung, type BaseImages, type RungPlan } from "./plan.js";
 import type { ProgressEvent, RungPhase } from "./progress.js";
-import { parseSmokeOutput, smokeCommand, type SmokeTest } from "./smoke.js";
+import { parseSmokeOutput, smokeCommand, smokeContextFiles, type SmokeTest } from "./smoke.js";
 import type { Ladder, PackageSources, RungResult, RungStatus } from "./types.js";
 
 export interface RunInput {
@@ -24,6 +25,8 @@ export interface RunInput {
   /** Helper scripts copied into every context, by file name. */
   scripts: Record<string, string>;
   keepImages: boolean;
+  /** Record where each image's bytes are (a streamed `docker save` per rung). */
+  inspect: boolean;
   buildTimeoutMs: number;
   smokeTimeoutMs: number;
   concurrency: number;
@@ -81,6 +84,7 @@ async function runRung(plan: RungPlan, input: RunInput, engine: Engine): Promise
       scripts: input.scripts,
       mode: plan.context,
       appDir: input.appDir,
+      smoke: smokeContextFiles(input.smoke),
     }),
   );
   const timeout = AbortSignal.timeout(input.buildTimeoutMs);
@@ -138,14 +142,16 @@ async function runRung(plan: RungPlan, input: RunInput, engine: Engine): Promise
       buildSeconds,
     });
   }
+  // A FROM scratch rung holds nothing of its base image: all of it is added.
+  const fromBase = rung.scratch ? { size: 0, layers: 0 } : baseImage;
   const measure = {
     id: image.id,
     tag: plan.tag,
     sizeBytes: image.size,
-    baseSizeBytes: baseImage.size,
-    addedBytes: image.size - baseImage.size,
+    baseSizeBytes: fromBase.size,
+    addedBytes: image.size - fromBase.size,
     layers: image.layers,
-    baseLayers: baseImage.layers,
+    baseLayers: fromBase.layers,
   };
 
   emit("smoke");
@@ -168,9 +174,17 @@ async function runRung(plan: RungPlan, input: RunInput, engine: Engine): Promise
       outputTail: [`could not run the smoke test: ${(e as Error).message}`],
     };
   }
+  let inspection: RungResult["inspection"];
+  if (input.inspect) {
+    try {
+      inspection = summarizeInspection(await engine.analyze(image.id, { gzip: false }));
+    } catch {
+      // The breakdown is an aid; a rung's result never depends on it.
+    }
+  }
   if (!input.keepImages) await engine.removeImage(image.id).catch(() => undefined);
 
-  const common = { image: measure, buildSeconds, postSeconds, contextBytes, smoke };
+  const common = { image: measure, buildSeconds, postSeconds, contextBytes, smoke, inspection };
   return smoke.passed
     ? finish("PASS", common)
     : finish("FAILED", {

@@ -87,6 +87,10 @@ export interface Rung {
   post: PostStep[];
   /** The number the talk reported for this rung, when there is one. */
   reference?: { size?: string; buildTime?: string };
+  /** The final stage is FROM scratch: nothing of the base image is in it (measured against 0 bytes). */
+  scratch?: boolean;
+  /** What a user must know before adopting this rung; printed with the results. */
+  caveat?: string;
 }
 
 export interface Ladder {
@@ -119,6 +123,29 @@ export interface SmokeResult {
   description: string;
   seconds: number;
   outputTail: string[];
+  /**
+   * Import time of the requirements inside the container: median wall time of 3 fresh
+   * interpreters running `import a, b, c`; for a --test script, the script's run time.
+   */
+  importSeconds?: number;
+}
+
+/** Where a rung image's bytes are: a summary of `shrinkbench inspect` kept in the run record. */
+export interface RungInspection {
+  /** Σ over paths of (cumulative − smallest copy) across layers; see docs/inspect.md. */
+  wastedBytes: number;
+  /** dive's efficiency: Σ smallest / Σ cumulative. */
+  efficiency: number;
+  /** Bytes stored in layers but not visible in the image: what a squash would reclaim. */
+  hiddenBytes: number;
+  /** What keeping one copy of each byte-identical file would save. */
+  duplicateSavingsBytes: number;
+  /** Bytes per category (tests, __pycache__, extension modules, vendored libs, caches, ...). */
+  categories: { id: string; title: string; bytes: number }[];
+  /** The largest installed distributions. */
+  topDistributions: { name: string; bytes: number }[];
+  /** Waste found in the image, with its measured price, largest first. */
+  findings: { id: string; bytes: number; message: string; advice: string }[];
 }
 
 /** Everything measured for one rung. Bytes are bytes and times are seconds throughout. */
@@ -139,6 +166,8 @@ export interface RungResult {
   postSeconds?: number;
   contextBytes?: number;
   smoke?: SmokeResult;
+  /** Where the bytes are (absent with --no-inspect). */
+  inspection?: RungInspection;
   /** The last lines of the build log, for FAILED rungs. */
   logTail?: string[];
   /** The rung's full build and smoke-test output, relative to the run record's folder. */
@@ -185,4 +214,19 @@ export interface RunRecord {
   /** True when the run was stopped before every rung ran. */
   interrupted: boolean;
   rungs: RungResult[];
+  /** Which rung to adopt (src/recommend.ts); absent in records written before it existed. */
+  recommendation?: Recommendation;
+}
+
+/** The PASS rungs worth adopting, over size, cold build time and import time. */
+export interface Recommendation {
+  /** PASS rungs that no other PASS rung beats on all three at once, smallest first. */
+  frontier: string[];
+  smallest?: string;
+  fastestBuild?: string;
+  fastestImport?: string;
+  /** With --size-budget: the budget, and the rung that builds fastest within it (none fits: absent). */
+  budget?: { bytes: number; best?: string };
+  /** Caveats of recommended rungs, e.g. a traced image is only as safe as the test's coverage. */
+  notes: string[];
 }

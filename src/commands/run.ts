@@ -20,7 +20,9 @@ import { recordFileName, writeFileAtomic, writeRunRecord } from "../record.js";
 import { renderMarkdown, renderTable } from "../report.js";
 import { flattenConstraints, flattenRequirements, loadRequirements } from "../requirements.js";
 import { ensureBases, runLadder } from "../runner.js";
+import { recommend, renderRecommendationText } from "../recommend.js";
 import { importSmokeTest, scriptSmokeTest, type SmokeTest } from "../smoke.js";
+import { parseSize } from "../units.js";
 import {
   BASE_ROLES,
   RUN_RECORD_SCHEMA,
@@ -50,6 +52,10 @@ export interface RunOptions {
   /** Keeps files fetched from remote indexes across runs. */
   wheelCache?: string;
   keepImages: boolean;
+  /** Record where each rung's bytes are (default on; --no-inspect skips it). */
+  inspect?: boolean;
+  /** --size-budget, e.g. "300MB": the recommendation names the best rung within it. */
+  sizeBudget?: string;
   concurrency: number;
   buildTimeout: number;
   smokeTimeout: number;
@@ -96,7 +102,7 @@ async function readTestFile(path: string): Promise<SmokeTest> {
     );
   if (statSync(path).isDirectory())
     throw new InputError(`--test ${path}: is a directory`, "pass a Python script file");
-  return scriptSmokeTest(path, await readFile(path, "utf8"));
+  return scriptSmokeTest(path, await readFile(path, "utf8"), await loadSmokeScript());
 }
 
 /** Validates every input before the engine is touched, so bad input costs nothing. */
@@ -118,7 +124,9 @@ export async function prepareRun(opts: RunOptions) {
         requirements.requirements.map((r) => r.name),
         await loadSmokeScript(),
       );
-  return { requirements, ladder, config, smoke };
+  const budgetBytes =
+    opts.sizeBudget === undefined ? undefined : parseSize(opts.sizeBudget, "--size-budget");
+  return { requirements, ladder, config, smoke, budgetBytes };
 }
 
 export async function runCommand(
@@ -126,7 +134,7 @@ export async function runCommand(
   io: RunIO,
   engineOverride?: Engine,
 ): Promise<RunOutcome> {
-  const { requirements, ladder, config, smoke } = await prepareRun(opts);
+  const { requirements, ladder, config, smoke, budgetBytes } = await prepareRun(opts);
   const [templates, scripts] = await Promise.all([loadTemplates(ladder), loadScripts()]);
   const requirementsText = flattenRequirements(requirements);
   const constraintsText = flattenConstraints(requirements);
@@ -239,6 +247,7 @@ export async function runCommand(
         templates,
         scripts,
         keepImages: opts.keepImages,
+        inspect: opts.inspect ?? true,
         buildTimeoutMs: opts.buildTimeout * 1000,
         smokeTimeoutMs: opts.smokeTimeout * 1000,
         concurrency: opts.concurrency,
@@ -283,6 +292,12 @@ export async function runCommand(
     };
     record.interrupted = io.signal?.aborted ?? false;
     record.rungs = ladder.rungs.flatMap((x) => results.get(x.id) ?? []);
+    record.recommendation = recommend(record.rungs, {
+      budgetBytes,
+      caveats: Object.fromEntries(
+        ladder.rungs.flatMap((r) => (r.caveat ? [[r.id, r.caveat]] : [])),
+      ),
+    });
     progress.handle({ type: "run-end", at: Date.now(), interrupted: record.interrupted });
     // Containers never outlive the run; images only when --keep-images asked for them.
     await engine
@@ -297,6 +312,9 @@ export async function runCommand(
     io.stdout(
       renderTable(record, { color: io.isTTY && opts.color !== false && !io.env.NO_COLOR }) + "\n",
     );
+  if (opts.format === "table" && record.recommendation) {
+    io.stdout("\n" + renderRecommendationText(record.recommendation, record.rungs));
+  }
   if (opts.format === "table") {
     io.stderr(`results: ${files.json}, ${files.markdown}, ${files.html} (chart: ${files.svg})\n`);
   }

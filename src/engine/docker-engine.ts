@@ -12,6 +12,8 @@ import type {
   ImageInfo,
 } from "./engine.js";
 import type { Endpoint } from "./endpoint.js";
+import type { InspectReport } from "../inspect/types.js";
+import { inspectImage } from "./inspect-image.js";
 import { squashImage } from "./squash.js";
 
 interface BuildMessage {
@@ -101,6 +103,10 @@ export class DockerEngine implements Engine {
       if ((e as { statusCode?: number }).statusCode === 404) return undefined;
       throw new EngineError(`inspecting ${ref} failed: ${messageOf(e)}`);
     }
+  }
+
+  analyze(ref: string, opts: { gzip: boolean }): Promise<InspectReport> {
+    return inspectImage(this.docker, ref, { gzip: opts.gzip });
   }
 
   async pull(ref: string, timeoutMs: number): Promise<{ ok: boolean; error?: string }> {

@@ -1,6 +1,7 @@
 // What shrinkbench needs from a Docker engine. The runner talks only to this interface; the
 // dockerode-backed implementation is in docker-engine.ts.
 import type { Readable } from "node:stream";
+import type { InspectReport } from "../inspect/types.js";
 import type { EngineInfo } from "../types.js";
 
 export interface ImageInfo {
@@ -51,6 +52,8 @@ export interface Engine {
   info(): Promise<EngineInfo>;
   /** undefined when the image is not present. */
   inspectImage(ref: string): Promise<ImageInfo | undefined>;
+  /** Where an image's bytes are, read from `docker save` as a stream (see docs/inspect.md). */
+  analyze(ref: string, opts: { gzip: boolean }): Promise<InspectReport>;
   /** Tries to pull; resolves false (never throws) when the registry cannot provide it. */
   pull(ref: string, timeoutMs: number): Promise<{ ok: boolean; error?: string }>;
   build(request: BuildRequest): Promise<BuildOutcome>;

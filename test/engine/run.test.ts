@@ -127,6 +127,19 @@ describe("the modern ladder on a small requirement set", () => {
     expect(size("slim-strip")).toBeLessThanOrEqual(size("slim-wheel"));
   });
 
+  it("records where each rung's bytes are: cleanup in later layers leaves them hidden, squash reclaims them", () => {
+    for (const r of record.rungs) expect(r.inspection, r.rung).toBeDefined();
+    const hidden = (id: string) => rung(id).inspection!.hiddenBytes;
+    // What the later-layer cleanup deleted is still stored: about what one layer saved.
+    expect(hidden("slim-rm-layers")).toBeGreaterThan(
+      0.5 * (size("slim") - size("slim-single-layer")),
+    );
+    expect(hidden("slim-squash")).toBe(0);
+    expect(hidden("slim-single-layer")).toBe(0);
+    const names = rung("slim").inspection!.topDistributions.map((d) => d.name);
+    expect(names).toEqual(expect.arrayContaining(["pyyaml"]));
+  });
+
   it("writes a JSON record that reads back, and a markdown table", async () => {
     const json = await readFile(join(outDir, "modern-small.json"), "utf8");
     const back = parseRunRecord(json, "modern-small.json");
