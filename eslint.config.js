@@ -16,6 +16,19 @@ export default tseslint.config(
     },
   },
   {
+    // Benchmarks are plain Node scripts.
+    files: ["bench/**/*.mjs"],
+    languageOptions: {
+      globals: {
+        console: "readonly",
+        process: "readonly",
+        performance: "readonly",
+        setInterval: "readonly",
+        clearInterval: "readonly",
+      },
+    },
+  },
+  {
     files: ["src/engine/**", "test/engine/**"],
     rules: { "no-restricted-imports": "off" },
   },
