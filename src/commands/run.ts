@@ -6,7 +6,7 @@ import { basename, join } from "node:path";
 import { loadLadder, loadScripts, loadSmokeScript, loadTemplates } from "../assets.js";
 import { loadConfig } from "../config.js";
 import { DockerEngine } from "../engine/docker-engine.js";
-import { resolveEndpoint } from "../engine/endpoint.js";
+import { canBuildOn, isLocalEndpoint, mergeBases, resolveEndpoints } from "../engines.js";
 import { renderHtmlReport } from "../html-report.js";
 import { renderLadderSvg } from "../chart.js";
 import type { Engine } from "../engine/engine.js";
@@ -45,6 +45,8 @@ export interface RunOptions {
   format: OutputFormat;
   config?: string;
   dockerHost?: string;
+  /** Several engines (--docker-host repeated); rungs go to the least-busy one. */
+  dockerHosts?: string[];
   indexUrl?: string;
   extraIndexUrls: string[];
   findLinks: string[];
@@ -132,7 +134,7 @@ export async function prepareRun(opts: RunOptions) {
 export async function runCommand(
   opts: RunOptions,
   io: RunIO,
-  engineOverride?: Engine,
+  engineOverride?: Engine | Engine[],
 ): Promise<RunOutcome> {
   const { requirements, ladder, config, smoke, budgetBytes } = await prepareRun(opts);
   const [templates, scripts] = await Promise.all([loadTemplates(ladder), loadScripts()]);
@@ -153,20 +155,34 @@ export async function runCommand(
     },
   });
 
-  const engine = engineOverride ?? new DockerEngine(resolveEndpoint(opts.dockerHost, io.env));
-  const engineInfo = await engine.info();
+  const notes: string[] = [];
+  const hosts = [...(opts.dockerHosts ?? []), ...(opts.dockerHost ? [opts.dockerHost] : [])];
+  const endpoints = engineOverride
+    ? []
+    : resolveEndpoints(hosts, config.engines, config.file, io.env);
+  const engines: Engine[] = engineOverride
+    ? ([] as Engine[]).concat(engineOverride)
+    : endpoints.map((e) => new DockerEngine(e));
+  const engineInfos = await Promise.all(engines.map((e) => e.info()));
+  const engineInfo = engineInfos[0]!;
+  for (const e of endpoints.filter((x) => !isLocalEndpoint(x))) {
+    // The package server listens on this machine's 127.0.0.1, where host-network builds on a
+    // remote engine do not look.
+    notes.push(
+      `${e.host} is another machine: its builds reach the package server on 127.0.0.1 only through a forwarded port (e.g. ssh -R); give it its own --index-url otherwise`,
+    );
+  }
 
   const runId = newRunId();
   const startedAt = new Date().toISOString();
   const roles = new Set<BaseRole>(
     ladder.rungs.flatMap((r) => (r.builder ? [r.base, r.builder] : [r.base])),
   );
-  const { bases, pullSeconds } = await ensureBases(
-    engine,
-    config.bases,
-    roles,
-    opts.pullTimeout * 1000,
+  // Base images are ensured on every engine; a rung runs only where all of its bases are.
+  const ensured = await Promise.all(
+    engines.map((e) => ensureBases(e, config.bases, roles, opts.pullTimeout * 1000)),
   );
+  const { bases, pullSeconds } = mergeBases(ensured);
 
   const record: RunRecord = {
     schema: RUN_RECORD_SCHEMA,
@@ -185,6 +201,7 @@ export async function runCommand(
       string
     >,
     engine: engineInfo,
+    ...(engineInfos.length > 1 ? { engines: engineInfos } : {}),
     startedAt,
     finishedAt: startedAt,
     interrupted: false,
@@ -232,6 +249,7 @@ export async function runCommand(
       if (!opts.quiet) io.stderr(`shrinkbench: note: ${note}\n`);
     },
   });
+  if (!opts.quiet) for (const n of notes) io.stderr(`shrinkbench: note: ${n}\n`);
   const results = new Map<string, RungResult>();
   try {
     await runLadder(
@@ -251,6 +269,7 @@ export async function runCommand(
         buildTimeoutMs: opts.buildTimeout * 1000,
         smokeTimeoutMs: opts.smokeTimeout * 1000,
         concurrency: opts.concurrency,
+        canBuild: engines.length > 1 ? canBuildOn(engines, ensured) : undefined,
         signal: io.signal,
         onEvent: (e) => {
           if (e.type === "log")
@@ -278,12 +297,13 @@ export async function runCommand(
           void save().catch(() => undefined);
         },
       },
-      engine,
+      engines,
     );
   } finally {
     clearInterval(ticker);
     await server.close();
-    if (server.notes.length) record.notes = [...server.notes];
+    if (notes.length + server.notes.length) record.notes = [...notes, ...server.notes];
+    record.maxRssBytes = process.resourceUsage().maxRSS * 1024;
     const served = server.proxy;
     record.packageServer = {
       upstreamRequests: served.upstreamRequests,
@@ -300,9 +320,13 @@ export async function runCommand(
     });
     progress.handle({ type: "run-end", at: Date.now(), interrupted: record.interrupted });
     // Containers never outlive the run; images only when --keep-images asked for them.
-    await engine
-      .removeByLabel(`${RUN_LABEL}=${runId}`, { images: !opts.keepImages })
-      .catch(() => undefined);
+    await Promise.all(
+      engines.map((e) =>
+        e
+          .removeByLabel(`${RUN_LABEL}=${runId}`, { images: !opts.keepImages })
+          .catch(() => undefined),
+      ),
+    );
     await save();
   }
 
@@ -316,6 +340,10 @@ export async function runCommand(
     io.stdout("\n" + renderRecommendationText(record.recommendation, record.rungs));
   }
   if (opts.format === "table") {
+    for (const r of record.rungs.filter((x) => x.status === "FAILED")) {
+      io.stderr(`FAILED ${r.rung}: ${r.reason ?? ""}\n`);
+      if (r.logFile) io.stderr(`  full log: ${join(opts.out, r.logFile)}\n`);
+    }
     io.stderr(`results: ${files.json}, ${files.markdown}, ${files.html} (chart: ${files.svg})\n`);
   }
 
