@@ -25,6 +25,8 @@ export interface ContextSpec {
   scripts: Record<string, string>;
   mode: ContextMode;
   appDir?: string;
+  /** The smoke test as files (smokeContextFiles), placed under smoke/ for the rungs that run it while building. */
+  smoke?: Record<string, string>;
 }
 
 export interface BuildContext {
@@ -91,6 +93,12 @@ export async function contextEntries(spec: ContextSpec): Promise<ContextEntry[]>
       content: spec.scripts[name]!,
       mode: 0o755,
     });
+  }
+  if (spec.smoke) {
+    entries.push({ type: "directory", name: "smoke" });
+    for (const name of Object.keys(spec.smoke).sort()) {
+      entries.push({ type: "file", name: `smoke/${name}`, content: spec.smoke[name]! });
+    }
   }
   // app/ always exists so that the templates' `COPY app/ /app/` works without --app.
   entries.push({ type: "directory", name: "app" });

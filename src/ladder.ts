@@ -71,6 +71,8 @@ const RUNG_KEYS = new Set([
   "context",
   "post",
   "reference",
+  "scratch",
+  "caveat",
 ]);
 
 function parseRung(raw: Json, file: string, path: string): Rung {
@@ -150,6 +152,12 @@ function parseRung(raw: Json, file: string, path: string): Rung {
     }
     reference = { size: size as string | undefined, buildTime: buildTime as string | undefined };
   }
+  if (raw.scratch !== undefined && typeof raw.scratch !== "boolean") {
+    fail(file, `${path}.scratch`, `expected true or false, got ${describe(raw.scratch)}`);
+  }
+  if (raw.caveat !== undefined && (typeof raw.caveat !== "string" || raw.caveat.trim() === "")) {
+    fail(file, `${path}.caveat`, `expected a non-empty string, got ${describe(raw.caveat)}`);
+  }
   return {
     id,
     title: typeof raw.title === "string" ? raw.title : id,
@@ -161,6 +169,8 @@ function parseRung(raw: Json, file: string, path: string): Rung {
     context: context as ContextMode,
     post: post as Rung["post"],
     reference,
+    ...(raw.scratch === true ? { scratch: true } : {}),
+    ...(typeof raw.caveat === "string" ? { caveat: raw.caveat } : {}),
   };
 }
 

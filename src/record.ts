@@ -460,10 +460,26 @@ function validateRunRecord(data: unknown, file: string): asserts data is RunReco
       v.string(smoke, "description", sp);
       v.number(smoke, "seconds", sp, { min: 0 });
       v.stringArray(smoke, "outputTail", sp);
+      v.number(smoke, "importSeconds", sp, { optional: true, min: 0 });
     }
     v.stringArray(rung, "logTail", path, { optional: true });
     v.string(rung, "engine", path, { optional: true });
     v.timestamp(rung, "startedAt", path);
     v.timestamp(rung, "finishedAt", path);
   });
+
+  const rec = v.child(r, "recommendation", "", { optional: true });
+  if (rec) {
+    const rp = "recommendation";
+    v.stringArray(rec, "frontier", rp);
+    for (const key of ["smallest", "fastestBuild", "fastestImport"]) {
+      v.string(rec, key, rp, { optional: true });
+    }
+    const budget = v.child(rec, "budget", rp, { optional: true });
+    if (budget) {
+      v.number(budget, "bytes", `${rp}.budget`, { integer: true, min: 0 });
+      v.string(budget, "best", `${rp}.budget`, { optional: true });
+    }
+    v.stringArray(rec, "notes", rp);
+  }
 }

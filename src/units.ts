@@ -74,6 +74,13 @@ export function formatSeconds(seconds: number): string {
   return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
 }
 
+/** A short duration with more precision, for import times: "0.07s", "1.23s"; from 10 s on as formatSeconds. */
+export function formatShortSeconds(seconds: number): string {
+  if (!Number.isFinite(seconds)) return "n/a";
+  if (Math.abs(seconds) < 9.995) return `${seconds.toFixed(2)}s`;
+  return formatSeconds(seconds);
+}
+
 const SIZE_UNITS: Record<string, number> = {
   b: 1,
   kb: 1e3,

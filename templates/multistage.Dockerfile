@@ -9,6 +9,11 @@
 #   CLEANUP         "none", or "talk" to delete the talk's file patterns
 #   STRIP           "1" to strip the extension modules (never the vendored *.libs, see docs)
 #   DEDUPE          "1" to store byte-identical shared libraries once (symlinks)
+#   PRUNE           "1" to remove what a running program never reads (scripts/prune.py: tests,
+#                   C/Cython sources and headers, type stubs, docs), keeping whatever the smoke
+#                   test (smoke/ in the context) uses
+#   PYC             bytecode policy with PRUNE=1: keep (pip's .pyc), none (sources only) or
+#                   only (.pyc only, sources removed)
 ARG BUILDER_IMAGE=python:3.11
 ARG BASE_IMAGE=python:3.11-slim
 FROM ${BUILDER_IMAGE} AS builder
@@ -23,10 +28,17 @@ ARG INSTALL=pip
 ARG CLEANUP=none
 ARG STRIP=0
 ARG DEDUPE=0
+ARG PRUNE=0
+ARG PYC=keep
 COPY requirements.txt constraints.txt /tmp/shrinkbench/
 COPY scripts/ /tmp/shrinkbench/scripts/
+COPY smoke/ /tmp/shrinkbench/smoke/
 RUN sh /tmp/shrinkbench/scripts/install.sh "$INSTALL" /tmp/shrinkbench/requirements.txt /tmp/shrinkbench/constraints.txt \
  && sh /tmp/shrinkbench/scripts/cleanup.sh "$CLEANUP" /root/.local \
+ && if [ "$PRUNE" = 1 ]; then \
+      python3 /tmp/shrinkbench/scripts/trace_files.py /tmp/shrinkbench/used.txt /tmp/shrinkbench/smoke --allow-fail \
+      && python3 /tmp/shrinkbench/scripts/prune.py /root/.local --pyc "$PYC" --keep /tmp/shrinkbench/used.txt; \
+    fi \
  && if [ "$STRIP" = 1 ]; then sh /tmp/shrinkbench/scripts/strip.sh /root/.local; fi \
  && if [ "$DEDUPE" = 1 ]; then python /tmp/shrinkbench/scripts/dedupe.py /root/.local; fi
 

@@ -121,6 +121,20 @@ describe("contextEntries + packContext", () => {
     }
   });
 
+  it("puts the smoke test under smoke/ when given, before app/", async () => {
+    const smoke = { "shrinkbench_smoke.py": "print('smoke')\n", "argv.json": '["six"]\n' };
+    const entries = await readTar((await pack(spec({ smoke }))).tar);
+    expect(entries.map((e) => [e.name, e.type]).slice(6)).toEqual([
+      ["smoke", "directory"],
+      ["smoke/argv.json", "file"],
+      ["smoke/shrinkbench_smoke.py", "file"],
+      ["app", "directory"],
+    ]);
+    const byName = new Map(entries.map((e) => [e.name, e]));
+    expect(byName.get("smoke/argv.json")!.content).toBe('["six"]\n');
+    expect(byName.get("smoke/shrinkbench_smoke.py")!.mode).toBe(0o644);
+  });
+
   it("leaves the project folder out in requirements mode, even with --app", async () => {
     await project();
     const names = (await readTar((await pack(spec({ appDir: dir }))).tar)).map((e) => e.name);

@@ -69,11 +69,29 @@ describe("built-in ladders", () => {
       "slim-wheel",
       "slim-strip",
       "slim-dedupe",
+      "slim-prune",
+      "slim-prune-nopyc",
+      "slim-prune-pyconly",
+      "minimal",
+      "traced",
     ]);
     expect(l.rungs.every((r) => r.base !== "alpine" && r.builder !== "alpine")).toBe(true);
     expect(l.rungs.every((r) => r.context === "requirements")).toBe(true);
     expect(l.rungs.find((r) => r.id === "slim-squash")!.post).toEqual(["squash"]);
     expect(l.rungs.find((r) => r.id === "slim-dedupe")!.args).toMatchObject({ DEDUPE: "1" });
+    const pyc = (id: string) => l.rungs.find((r) => r.id === id)!.args.PYC;
+    expect(["slim-prune", "slim-prune-nopyc", "slim-prune-pyconly"].map(pyc)).toEqual([
+      "keep",
+      "none",
+      "only",
+    ]);
+    for (const id of ["minimal", "traced"]) {
+      const r = l.rungs.find((x) => x.id === id)!;
+      expect(r.scratch).toBe(true);
+      expect(r.template).toBe("scratch.Dockerfile");
+      expect(r.args.ROOTFS).toBe(id);
+    }
+    expect(l.rungs.find((r) => r.id === "traced")!.caveat).toMatch(/coverage/);
   });
 
   it("talk-2020 has 11 rungs, alpine ones on the alpine base", () => {
@@ -241,6 +259,16 @@ describe("parseLadder", () => {
       "an unknown field",
       ladder(rung({ bases: "slim" })),
       /^my\.json: rungs\[0\]\.bases: unknown field/,
+    ],
+    [
+      "a scratch flag that is not a boolean",
+      ladder(rung({ scratch: "yes" })),
+      /^my\.json: rungs\[0\]\.scratch: expected true or false, got "yes"/,
+    ],
+    [
+      "an empty caveat",
+      ladder(rung({ caveat: " " })),
+      /^my\.json: rungs\[0\]\.caveat: expected a non-empty string/,
     ],
     [
       "a template that is a path",

@@ -1,11 +1,20 @@
 import { spawnSync } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { describe, expect, it } from "vitest";
 
 import { TEMPLATES_DIR } from "../src/assets.js";
 import type { ContainerOutcome } from "../src/engine/engine.js";
-import { importSmokeTest, parseSmokeOutput, scriptSmokeTest, smokeCommand } from "../src/smoke.js";
+import {
+  importSmokeTest,
+  parseSmokeOutput,
+  scriptSmokeTest,
+  smokeCommand,
+  smokeContextFiles,
+  summarySeconds,
+} from "../src/smoke.js";
 
 const SCRIPT = "print('the smoke test')\n";
 const imports = importSmokeTest(["numpy", "scikit-learn"], SCRIPT);
@@ -47,13 +56,100 @@ describe("smokeCommand", () => {
     expect(files).toEqual({ "/shrinkbench_smoke.py": "import numpy\n" });
   });
 
+  it("runs the user's script through the timing runner when it has one", () => {
+    const timed = scriptSmokeTest("tests/smoke.py", "import numpy\n", SCRIPT);
+    const { cmd, files } = smokeCommand(timed);
+    expect(cmd).toEqual(["python3", "/shrinkbench_smoke.py", "--script", "/shrinkbench_test.py"]);
+    expect(files).toEqual({
+      "/shrinkbench_smoke.py": SCRIPT,
+      "/shrinkbench_test.py": "import numpy\n",
+    });
+  });
+
   it("passes a name that looks like an option or shell as one argument", () => {
     const { cmd } = smokeCommand(importSmokeTest(["$(id)", "-c"], SCRIPT));
     expect(cmd.slice(2)).toEqual(["$(id)", "-c"]);
   });
 });
 
+describe("smokeContextFiles", () => {
+  it("gives the import test and its arguments as files for the build context", () => {
+    expect(smokeContextFiles(imports)).toEqual({
+      "shrinkbench_smoke.py": SCRIPT,
+      "argv.json": '["numpy","scikit-learn"]\n',
+    });
+  });
+
+  it("gives a user's script with the runner, run as --script", () => {
+    const files = smokeContextFiles(scriptSmokeTest("t.py", "import six\n", SCRIPT));
+    expect(files).toEqual({
+      "shrinkbench_smoke.py": SCRIPT,
+      "shrinkbench_test.py": "import six\n",
+      "argv.json": '["--script","shrinkbench_test.py"]\n',
+    });
+    expect(smokeContextFiles(user)).toEqual({
+      "shrinkbench_smoke.py": "import numpy\n",
+      "argv.json": "[]\n",
+    });
+  });
+
+  it("keeps a name that looks like shell as JSON data", () => {
+    const files = smokeContextFiles(importSmokeTest(["$(id)", "a b"], SCRIPT));
+    expect(JSON.parse(files["argv.json"]!)).toEqual(["$(id)", "a b"]);
+  });
+});
+
+describe("summarySeconds", () => {
+  it("reads the import time, or a script's run time", () => {
+    expect(
+      summarySeconds('SHRINKBENCH_SMOKE {"import_seconds": 1.25, "import_runs": [1, 1.25, 2]}'),
+    ).toBe(1.25);
+    expect(
+      summarySeconds(
+        'SHRINKBENCH_SMOKE {"script": "/t.py", "exit_code": 0, "script_seconds": 0.5}',
+      ),
+    ).toBe(0.5);
+  });
+
+  it("gives nothing for a summary without one, a null, a negative or malformed JSON", () => {
+    expect(summarySeconds(undefined)).toBeUndefined();
+    expect(summarySeconds(SUMMARY)).toBeUndefined();
+    expect(summarySeconds('SHRINKBENCH_SMOKE {"import_seconds": null}')).toBeUndefined();
+    expect(summarySeconds('SHRINKBENCH_SMOKE {"import_seconds": -1}')).toBeUndefined();
+    expect(summarySeconds("SHRINKBENCH_SMOKE {not json")).toBeUndefined();
+    expect(summarySeconds("SHRINKBENCH_SMOKE 3")).toBeUndefined();
+    expect(summarySeconds("SHRINKBENCH_SMOKE null")).toBeUndefined();
+  });
+});
+
 describe("parseSmokeOutput", () => {
+  it("keeps the import time of the summary", () => {
+    const line =
+      'SHRINKBENCH_SMOKE {"imports": {"numpy": 0.1}, "failed": [], "seconds": 0.6, "import_seconds": 0.42, "import_runs": [0.5, 0.42, 0.41]}';
+    const r = parseSmokeOutput(imports, outcome({ output: `ok: import numpy (numpy)\n${line}\n` }));
+    expect(r.passed).toBe(true);
+    expect(r.importSeconds).toBe(0.42);
+    expect(r.outputTail).toEqual(["ok: import numpy (numpy)"]);
+  });
+
+  it("times a user's script from the runner's summary, and fails it on its exit code", () => {
+    const timed = scriptSmokeTest("t.py", "", SCRIPT);
+    const ok = parseSmokeOutput(
+      timed,
+      outcome({ output: 'all good\nSHRINKBENCH_SMOKE {"exit_code": 0, "script_seconds": 2.5}\n' }),
+    );
+    expect(ok).toMatchObject({ passed: true, importSeconds: 2.5, outputTail: ["all good"] });
+    const bad = parseSmokeOutput(
+      timed,
+      outcome({
+        exitCode: 1,
+        output: 'AssertionError\nSHRINKBENCH_SMOKE {"exit_code": 1, "script_seconds": 0.1}\n',
+      }),
+    );
+    expect(bad.passed).toBe(false);
+    expect(bad.outputTail).toEqual(["AssertionError", "FAILED: exit code 1"]);
+  });
+
   it("passes on exit 0 with the summary, which it hides from the tail", () => {
     const r = parseSmokeOutput(
       imports,
@@ -206,6 +302,48 @@ describe.skipIf(!havePython)("templates/smoke_test.py on the host's python3", ()
 
   it.skipIf(!hostHas("python-dateutil"))("maps python-dateutil to dateutil", () => {
     expect(smoke("python-dateutil").output).toContain("ok: import dateutil (python-dateutil)");
+  });
+
+  it.skipIf(!hostHas("pip"))("measures the import time: median of 3 fresh interpreters", () => {
+    const r = smoke("pip");
+    const summary = JSON.parse(r.output.trim().split("\n").at(-1)!.slice(18)) as {
+      import_seconds: number;
+      import_runs: number[];
+    };
+    expect(summary.import_runs).toHaveLength(3);
+    const sorted = [...summary.import_runs].sort((a, b) => a - b);
+    expect(summary.import_seconds).toBe(sorted[1]);
+    expect(summary.import_seconds).toBeGreaterThan(0);
+    const parsed = parseSmokeOutput(importSmokeTest(["pip"], ""), {
+      ...r,
+      timedOut: false,
+      seconds: 1,
+    });
+    expect(parsed.importSeconds).toBe(summary.import_seconds);
+  });
+
+  it("runs and times a user's script with --script, passing its output and exit code", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "shrinkbench-smoke-"));
+    try {
+      await writeFile(join(dir, "ok.py"), "print('checked')\n");
+      await writeFile(join(dir, "bad.py"), "import sys\nprint('broken')\nsys.exit(3)\n");
+      const ok = smoke("--script", join(dir, "ok.py"));
+      expect(ok.exitCode).toBe(0);
+      expect(ok.output).toMatch(
+        /^checked\nSHRINKBENCH_SMOKE \{.*"exit_code": 0, "script_seconds": \d/,
+      );
+      const bad = smoke("--script", join(dir, "bad.py"));
+      expect(bad.exitCode).toBe(3);
+      const parsed = parseSmokeOutput(scriptSmokeTest("bad.py", "", "runner"), {
+        ...bad,
+        timedOut: false,
+        seconds: 1,
+      });
+      expect(parsed.passed).toBe(false);
+      expect(parsed.importSeconds).toBeGreaterThan(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("passes with no names at all", () => {
