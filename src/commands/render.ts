@@ -1,19 +1,102 @@
 // `shrinkbench render`: write one rung's Dockerfile and context files, ready to copy.
-import { mkdir, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { loadLadder, loadScripts, loadTemplates } from "../assets.js";
+import {
+  builtinLadders,
+  loadLadder,
+  loadScripts,
+  loadSmokeScript,
+  loadTemplates,
+} from "../assets.js";
 import { loadConfig } from "../config.js";
 import { InputError } from "../errors.js";
 import { selectRungs } from "../ladder.js";
 import { planRung } from "../plan.js";
+import { readRunRecord } from "../record.js";
+import { smallestPassing } from "../report.js";
 import { flattenConstraints, flattenRequirements, loadRequirements } from "../requirements.js";
+import { importSmokeTest, smokeContextFiles } from "../smoke.js";
+import type { Ladder, RunRecord } from "../types.js";
 
 export interface RenderOptions {
   requirements: string;
   ladder: string;
+  /** A rung id, or "best": the smallest PASS rung of a run record (see resolveBest). */
   rung: string;
   out: string;
   config?: string;
+  /** With rung "best": the run record to read; default: the latest one in `resultsDir`. */
+  from?: string;
+  /** Where run records are looked for; default "results" (run's default --out). */
+  resultsDir?: string;
+  /** Told which record and rung "best" resolved to. */
+  note?: (s: string) => void;
+}
+
+/**
+ * The latest run record in a folder (by startedAt) that has a PASS rung, preferring records of
+ * the same requirement set (same hash). Files that are not run records are passed over.
+ */
+export async function latestRecord(
+  dir: string,
+  hash?: string,
+): Promise<{ file: string; record: RunRecord } | undefined> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((n) => n.endsWith(".json")).sort();
+  } catch {
+    return undefined;
+  }
+  const found: { file: string; record: RunRecord }[] = [];
+  for (const name of names) {
+    const file = join(dir, name);
+    try {
+      const record = await readRunRecord(file);
+      if (smallestPassing(record)) found.push({ file, record });
+    } catch {
+      // not a run record (or an unreadable one): not a candidate
+    }
+  }
+  const same = found.filter((f) => f.record.requirements.hash === hash);
+  return (same.length ? same : found).sort((a, b) =>
+    b.record.startedAt.localeCompare(a.record.startedAt),
+  )[0];
+}
+
+/**
+ * `--rung best`: the smallest rung that passed its smoke test in the run record given with
+ * --from, or else in the latest record under results/ (same requirement set preferred). The
+ * smallest is what the record measured, not a guess; the recommendation's other picks (fastest
+ * build, best within a budget) are printed by `run` and `report` for whoever prefers them.
+ */
+export async function resolveBest(
+  opts: RenderOptions,
+  hash: string,
+): Promise<{ rung: string; ladder: Ladder; file: string }> {
+  const found = opts.from
+    ? { file: opts.from, record: await readRunRecord(opts.from) }
+    : await latestRecord(opts.resultsDir ?? "results", hash);
+  if (!found) {
+    throw new InputError(
+      `--rung best: no run record with a passing rung in ${opts.resultsDir ?? "results"}/`,
+      "run `shrinkbench run requirements.txt` first, or name a record with --from FILE",
+    );
+  }
+  const rung = found.record.recommendation?.smallest ?? smallestPassing(found.record)?.rung;
+  if (!rung) throw new InputError(`${found.file}: no rung passed its smoke test`);
+  const { name, file } = found.record.ladder;
+  const ladder = (await builtinLadders()).includes(name)
+    ? await loadLadder(name)
+    : existsSync(file)
+      ? await loadLadder(file)
+      : await loadLadder(opts.ladder);
+  if (found.record.requirements.hash !== hash) {
+    opts.note?.(
+      `note: ${found.file} was run for another requirement set (${found.record.requirements.file})`,
+    );
+  }
+  return { rung, ladder, file: found.file };
 }
 
 function shellQuote(s: string): string {
@@ -31,7 +114,14 @@ export function buildCommand(rungId: string, buildArgs: Record<string, string>):
 
 export async function renderCommand(opts: RenderOptions): Promise<string[]> {
   const requirements = loadRequirements(opts.requirements, { allowEditable: false });
-  const ladder = selectRungs(await loadLadder(opts.ladder), [opts.rung]);
+  let ladder: Ladder;
+  if (opts.rung === "best") {
+    const best = await resolveBest(opts, requirements.hash);
+    opts.note?.(`best: ${best.rung}, the smallest passing rung of ${best.file}`);
+    ladder = selectRungs(best.ladder, [best.rung]);
+  } else {
+    ladder = selectRungs(await loadLadder(opts.ladder), [opts.rung]);
+  }
   const rung = ladder.rungs[0]!;
   const config = await loadConfig(opts.config);
   const plan = planRung(rung, {
@@ -39,9 +129,20 @@ export async function renderCommand(opts: RenderOptions): Promise<string[]> {
     bases: { images: config.bases, unavailable: {} },
     sources: { extraIndexUrls: [], findLinks: [], trustedHosts: [] },
   });
-  const [templates, scripts] = await Promise.all([loadTemplates(ladder), loadScripts()]);
+  const [templates, scripts, smokeScript] = await Promise.all([
+    loadTemplates(ladder),
+    loadScripts(),
+    loadSmokeScript(),
+  ]);
+  const smoke = smokeContextFiles(
+    importSmokeTest(
+      requirements.requirements.map((r) => r.name),
+      smokeScript,
+    ),
+  );
   try {
     await mkdir(join(opts.out, "scripts"), { recursive: true });
+    await mkdir(join(opts.out, "smoke"), { recursive: true });
     await mkdir(join(opts.out, "app"), { recursive: true });
   } catch (e) {
     throw new InputError(`--out ${opts.out}: cannot create the folder: ${(e as Error).message}`);
@@ -55,6 +156,7 @@ export async function renderCommand(opts: RenderOptions): Promise<string[]> {
   await put("requirements.txt", flattenRequirements(requirements));
   await put("constraints.txt", flattenConstraints(requirements));
   for (const [name, text] of Object.entries(scripts)) await put(`scripts/${name}`, text);
+  for (const [name, text] of Object.entries(smoke)) await put(`smoke/${name}`, text);
   await put("app/.keep", "");
   const squashNote = rung.post.includes("squash")
     ? "\nThis rung squashes the layers the Dockerfile adds into one after the build: `docker build --squash` on an\nengine in experimental mode, or let `shrinkbench run --rung " +
@@ -67,7 +169,9 @@ export async function renderCommand(opts: RenderOptions): Promise<string[]> {
       "```sh\n" +
       buildCommand(rung.id, plan.buildArgs) +
       "\n```\n\npip reads its index from your environment (PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS): pass them as\n`--build-arg` when you need a private index.\n" +
-      squashNote,
+      squashNote +
+      '\nsmoke/ holds the smoke test (import every requirement): the rungs that prune or trace run it while they\nbuild. To use your own test, put it in smoke/shrinkbench_test.py and write `["--script", "shrinkbench_test.py"]`\nin smoke/argv.json.\n' +
+      (rung.caveat ? `\n**Caveat**: ${rung.caveat}\n` : ""),
   );
   return written;
 }

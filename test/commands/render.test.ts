@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -6,8 +6,16 @@ import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { TEMPLATES_DIR } from "../../src/assets.js";
-import { buildCommand, renderCommand, type RenderOptions } from "../../src/commands/render.js";
+import {
+  buildCommand,
+  latestRecord,
+  renderCommand,
+  type RenderOptions,
+} from "../../src/commands/render.js";
 import { InputError } from "../../src/errors.js";
+import { serializeRunRecord } from "../../src/record.js";
+import { loadRequirements } from "../../src/requirements.js";
+import { MB, makeRecord, makeRung } from "../fixtures/records.js";
 
 const REQUIREMENTS = fileURLToPath(new URL("../fixtures/small/requirements.txt", import.meta.url));
 
@@ -99,6 +107,25 @@ describe("renderCommand", () => {
     );
   });
 
+  it("writes the smoke test under smoke/, and the traced rung's caveat", async () => {
+    await renderCommand(opts({ rung: "traced" }));
+    expect(JSON.parse(await read("smoke/argv.json"))).toEqual([
+      "markupsafe",
+      "python-dateutil",
+      "pyyaml",
+      "six",
+    ]);
+    expect(await read("smoke/shrinkbench_smoke.py")).toBe(
+      await readFile(join(TEMPLATES_DIR, "smoke_test.py"), "utf8"),
+    );
+    expect(await read("Dockerfile")).toBe(
+      await readFile(join(TEMPLATES_DIR, "scratch.Dockerfile"), "utf8"),
+    );
+    const md = await read("BUILD.md");
+    expect(md).toContain("--build-arg ROOTFS=traced \\");
+    expect(md).toMatch(/\*\*Caveat\*\*: only as safe as the smoke test's coverage/);
+  });
+
   it("refuses an unknown rung with an InputError listing the rungs", async () => {
     const err = await renderCommand(opts({ rung: "slim-nope" })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputError);
@@ -112,6 +139,78 @@ describe("renderCommand", () => {
     await expect(renderCommand(opts({ out: join(dir, "file", "sub") }))).rejects.toThrow(
       InputError,
     );
+  });
+});
+
+describe("renderCommand --rung best", () => {
+  const hash = () => loadRequirements(REQUIREMENTS, { allowEditable: false }).hash;
+  const record = (startedAt: string, rungs: ReturnType<typeof makeRung>[], sameReqs = true) =>
+    makeRecord({
+      startedAt,
+      ladder: { name: "modern", file: "/elsewhere/variants/modern.json" },
+      requirements: { file: "requirements.txt", hash: sameReqs ? hash() : "other", names: [] },
+      rungs,
+    });
+  const results = () => join(dir, "results");
+
+  beforeEach(async () => {
+    await mkdir(results(), { recursive: true });
+    // The latest record of these requirements: traced is smallest but FAILED, minimal passed.
+    await writeFile(
+      join(results(), "b.json"),
+      serializeRunRecord(
+        record("2026-11-02T00:00:00.000Z", [
+          makeRung("slim-dedupe", { size: 300 * MB }),
+          makeRung("minimal", { size: 120 * MB }),
+          makeRung("traced", { size: 60 * MB, status: "FAILED", reason: "smoke test failed" }),
+        ]),
+      ),
+    );
+    // Older, same requirements.
+    await writeFile(
+      join(results(), "a.json"),
+      serializeRunRecord(record("2026-11-01T00:00:00.000Z", [makeRung("slim", { size: 9 * MB })])),
+    );
+    // Newer, but another requirement set.
+    await writeFile(
+      join(results(), "c.json"),
+      serializeRunRecord(
+        record("2026-11-03T00:00:00.000Z", [makeRung("slim-strip", { size: 5 * MB })], false),
+      ),
+    );
+    await writeFile(join(results(), "not-a-record.json"), "{}");
+  });
+
+  it("writes the smallest PASS rung of the latest record of the same requirements", async () => {
+    const notes: string[] = [];
+    await renderCommand(opts({ rung: "best", resultsDir: results(), note: (s) => notes.push(s) }));
+    expect(await read("BUILD.md")).toMatch(/^# minimal: minimal, FROM scratch\n/);
+    expect(notes).toEqual([
+      `best: minimal, the smallest passing rung of ${join(results(), "b.json")}`,
+    ]);
+  });
+
+  it("takes the record named with --from, and says when it was for other requirements", async () => {
+    const notes: string[] = [];
+    await renderCommand(
+      opts({ rung: "best", from: join(results(), "c.json"), note: (s) => notes.push(s) }),
+    );
+    expect(await read("BUILD.md")).toMatch(/^# slim-strip:/);
+    expect(notes[0]).toMatch(/c\.json was run for another requirement set/);
+  });
+
+  it("finds the latest record, preferring the same requirement set", async () => {
+    expect((await latestRecord(results(), hash()))!.file).toBe(join(results(), "b.json"));
+    expect((await latestRecord(results(), "unknown"))!.file).toBe(join(results(), "c.json"));
+    expect(await latestRecord(join(dir, "nowhere"), hash())).toBeUndefined();
+  });
+
+  it("refuses when there is no record to take it from", async () => {
+    const err = await renderCommand(opts({ rung: "best", resultsDir: join(dir, "empty") })).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).message).toMatch(/--rung best: no run record with a passing rung/);
   });
 });
 
