@@ -6,34 +6,23 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkCommand } from "../../src/commands/check.js";
 import { runCommand, type RunOptions } from "../../src/commands/run.js";
+import { quietIO, runOptions } from "./helpers/run.js";
 import { DockerEngine } from "../../src/engine/docker-engine.js";
 import { resolveEndpoint } from "../../src/engine/endpoint.js";
 import { RUN_LABEL } from "../../src/plan.js";
 
 const engine = new DockerEngine(resolveEndpoint(undefined));
-const io = { stdout: () => undefined, stderr: () => undefined, isTTY: false, env: process.env };
+const io = quietIO();
 let dir: string;
 const runIds: string[] = [];
 
 function options(requirements: string, name: string): RunOptions {
-  return {
+  return runOptions(dir, {
     requirements,
-    ladder: "modern",
     rungs: ["slim"],
-    out: dir,
     name,
-    format: "json",
-    extraIndexUrls: [],
-    findLinks: [],
-    noHostPipConfig: false,
-    keepImages: false,
-    concurrency: 1,
     buildTimeout: 600,
-    smokeTimeout: 120,
-    pullTimeout: 30,
-    quiet: true,
-    verbose: false,
-  };
+  });
 }
 
 beforeAll(async () => {

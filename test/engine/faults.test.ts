@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCommand, type RunOptions } from "../../src/commands/run.js";
+import { quietIO, runOptions } from "./helpers/run.js";
 import { resolveEndpoint } from "../../src/engine/endpoint.js";
 import { parseRunRecord } from "../../src/record.js";
 import Docker from "dockerode";
@@ -16,24 +17,12 @@ let own: OwnEngine;
 let dir: string;
 
 function options(overrides: Partial<RunOptions>): RunOptions {
-  return {
-    requirements: "test/fixtures/small/requirements.txt",
-    ladder: "modern",
+  return runOptions(dir, {
     rungs: ["slim", "slim-single-layer"],
-    out: dir,
-    format: "json",
-    extraIndexUrls: [],
-    findLinks: [],
-    noHostPipConfig: false,
-    keepImages: false,
-    concurrency: 1,
     buildTimeout: 600,
-    smokeTimeout: 120,
     pullTimeout: 5,
-    quiet: true,
-    verbose: false,
     ...overrides,
-  };
+  });
 }
 
 beforeAll(async () => {
@@ -52,7 +41,7 @@ describe("engine faults", () => {
     const before = (await own.docker.listContainers({ all: true })).length;
     const outcome = await runCommand(
       options({ dockerHost: own.host, buildTimeout: 2, rungs: ["slim"], name: "timeout" }),
-      { stdout: () => undefined, stderr: () => undefined, isTTY: false, env: process.env },
+      quietIO(),
     );
     const [slim] = outcome.record.rungs;
     expect(slim!.status).toBe("FAILED");

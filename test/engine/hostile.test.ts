@@ -9,6 +9,7 @@ import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli.js";
 import { runCommand, type RunOptions } from "../../src/commands/run.js";
+import { quietIO, runOptions } from "./helpers/run.js";
 import { DockerEngine } from "../../src/engine/docker-engine.js";
 import { resolveEndpoint } from "../../src/engine/endpoint.js";
 import { RUN_LABEL } from "../../src/plan.js";
@@ -16,30 +17,18 @@ import { buildImage } from "./helpers/docker.js";
 
 const docker = new Docker(resolveEndpoint(undefined).modem);
 const engine = new DockerEngine(resolveEndpoint(undefined));
-const io = { stdout: () => undefined, stderr: () => undefined, isTTY: false, env: process.env };
+const io = quietIO();
 const USER_TAG = "shrinkbench/slim:20991231-000000-user00";
 const PWNED = join(tmpdir(), "shrinkbench-pwned");
 let dir: string;
 
 function options(overrides: Partial<RunOptions>): RunOptions {
-  return {
-    requirements: "test/fixtures/small/requirements.txt",
-    ladder: "modern",
+  return runOptions(dir, {
     rungs: ["slim"],
-    out: dir,
-    format: "json",
-    extraIndexUrls: [],
-    findLinks: [],
-    noHostPipConfig: false,
     keepImages: true,
-    concurrency: 1,
     buildTimeout: 600,
-    smokeTimeout: 120,
-    pullTimeout: 30,
-    quiet: true,
-    verbose: false,
     ...overrides,
-  };
+  });
 }
 
 async function buildUserImage(): Promise<void> {

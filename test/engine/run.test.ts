@@ -6,40 +6,25 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCommand, type RunOptions } from "../../src/commands/run.js";
+import { quietIO, runOptions } from "./helpers/run.js";
 import { DockerEngine } from "../../src/engine/docker-engine.js";
 import { resolveEndpoint } from "../../src/engine/endpoint.js";
 import { RUN_LABEL } from "../../src/plan.js";
 import { parseRunRecord } from "../../src/record.js";
 import type { RunRecord, RungResult } from "../../src/types.js";
 
-const REQUIREMENTS = "test/fixtures/small/requirements.txt";
 const docker = new Docker(resolveEndpoint(undefined).modem);
 const engine = new DockerEngine(resolveEndpoint(undefined));
 let outDir: string;
 const runIds: string[] = [];
 
 function options(overrides: Partial<RunOptions>): RunOptions {
-  return {
-    requirements: REQUIREMENTS,
-    ladder: "modern",
-    rungs: [],
-    out: outDir,
-    format: "json",
-    extraIndexUrls: [],
-    findLinks: [],
-    noHostPipConfig: false,
-    keepImages: false,
-    concurrency: 1,
-    buildTimeout: 900,
-    smokeTimeout: 120,
-    pullTimeout: 30,
-    quiet: true,
-    verbose: false,
+  return runOptions(outDir, {
     ...overrides,
-  };
+  });
 }
 
-const io = { stdout: () => undefined, stderr: () => undefined, isTTY: false, env: process.env };
+const io = quietIO();
 
 beforeAll(async () => {
   // Fail, with the reason, rather than skip: these tests are the proof that building works.

@@ -6,37 +6,27 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCommand, type RunOptions } from "../../src/commands/run.js";
+import { quietIO, runOptions } from "./helpers/run.js";
 import { DockerEngine } from "../../src/engine/docker-engine.js";
 import { resolveEndpoint } from "../../src/engine/endpoint.js";
 import { RUN_LABEL } from "../../src/plan.js";
 
 const engine = new DockerEngine(resolveEndpoint(undefined));
-const io = { stdout: () => undefined, stderr: () => undefined, isTTY: false, env: process.env };
+const io = quietIO();
 const JUNK = 5_000_000;
 let dir: string;
 let app: string;
 const runIds: string[] = [];
 
 function options(overrides: Partial<RunOptions>): RunOptions {
-  return {
-    requirements: "test/fixtures/small/requirements.txt",
+  return runOptions(dir, {
     ladder: "talk-2020",
     rungs: ["full-no-dockerignore", "full", "alpine"],
-    out: dir,
-    format: "json",
-    extraIndexUrls: [],
-    findLinks: [],
-    noHostPipConfig: false,
-    keepImages: false,
-    concurrency: 1,
     buildTimeout: 600,
-    smokeTimeout: 120,
     pullTimeout: 10,
-    quiet: true,
-    verbose: false,
     inspect: false,
     ...overrides,
-  };
+  });
 }
 
 beforeAll(async () => {
