@@ -103,8 +103,10 @@ function runOptions<T>(y: Argv<T>) {
     })
     .option("docker-host", {
       type: "string",
+      array: true,
+      default: [] as string[],
       describe:
-        "engine endpoint (unix://, tcp://, ssh://); default: DOCKER_HOST, the docker context, the default socket",
+        "engine endpoint (unix://, tcp://, ssh://); repeat it to build on several engines, each rung on the least-busy one; default: `engines` in the config, DOCKER_HOST, the docker context, the default socket",
     })
     .option("index-url", {
       type: "string",
@@ -152,7 +154,8 @@ function runOptions<T>(y: Argv<T>) {
     .option("concurrency", {
       type: "number",
       default: 1,
-      describe: "rungs built at once; 1 keeps build times honest (concurrent builds share the CPU)",
+      describe:
+        "builds at once on each engine; keep 1 for honest build times: concurrent builds on one engine share its CPU and disk and slow each other down",
     })
     .option("build-timeout", {
       type: "number",
@@ -203,7 +206,7 @@ function toRunOptions(a: RunArgs): RunOptions {
     name: a.name,
     format: a.format as OutputFormat,
     config: a.config,
-    dockerHost: a["docker-host"],
+    dockerHosts: a["docker-host"],
     indexUrl: a["index-url"],
     extraIndexUrls: a["extra-index-url"],
     findLinks: a["find-links"],

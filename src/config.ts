@@ -2,6 +2,7 @@
 // for `check`, and engines. scripts/setup.sh writes the base roles it prepared.
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { parseEngines } from "./engines.js";
 import { InputError } from "./errors.js";
 import { parseJson } from "./record.js";
 import { BASE_ROLES, type BaseRole } from "./types.js";
@@ -13,6 +14,8 @@ export interface Config {
   bases: Record<BaseRole, string>;
   /** Raw budget block; src/budget.ts validates it. */
   budgets?: unknown;
+  /** Docker hosts to build on (`--docker-host` wins); rungs go to the least-busy one. */
+  engines?: string[];
 }
 
 export function defaultBases(pythonVersion = "3.11"): Record<BaseRole, string> {
@@ -71,7 +74,8 @@ export function parseConfig(raw: unknown, file: string): Config {
       bases[role as BaseRole] = image;
     }
   }
-  return { file, bases, budgets: obj.budgets };
+  const engines = parseEngines(obj.engines, file);
+  return { file, bases, budgets: obj.budgets, ...(engines ? { engines } : {}) };
 }
 
 /** Reads the config; an explicit path must exist, the default one may be absent. */

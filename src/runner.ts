@@ -1,12 +1,12 @@
 // Runs a ladder: for each rung, plan → context → build → post steps → measure → smoke test.
 // One failed rung never stops the ladder; everything measured is handed back even when the
 // run is interrupted.
-import PQueue from "p-queue";
 import { packContext, contextEntries } from "./context.js";
 import type { Engine } from "./engine/engine.js";
 import { summarizeInspection } from "./inspect/summary.js";
 import { planRung, type BaseImages, type RungPlan } from "./plan.js";
 import type { ProgressEvent, RungPhase } from "./progress.js";
+import { EnginePool, NoEligibleEngine } from "./scheduler.js";
 import { parseSmokeOutput, smokeCommand, smokeContextFiles, type SmokeTest } from "./smoke.js";
 import type { Ladder, PackageSources, RungResult, RungStatus } from "./types.js";
 
@@ -29,7 +29,10 @@ export interface RunInput {
   inspect: boolean;
   buildTimeoutMs: number;
   smokeTimeoutMs: number;
+  /** Builds at once on each engine. */
   concurrency: number;
+  /** Whether an engine can build a rung (has its base images); default: every engine can. */
+  canBuild?: (plan: RungPlan, engine: Engine) => boolean;
   signal?: AbortSignal;
   onEvent?: (e: ProgressEvent) => void;
   /** Called with each result as soon as it is known, so an interrupted run loses nothing. */
@@ -213,7 +216,11 @@ export async function ensureBases(
   return { bases: { images, unavailable }, pullSeconds: (performance.now() - t0) / 1000 };
 }
 
-export async function runLadder(input: RunInput, engine: Engine): Promise<RungResult[]> {
+/** Runs the ladder; with several engines, each rung goes to the least-busy one (scheduler.ts). */
+export async function runLadder(
+  input: RunInput,
+  engine: Engine | readonly Engine[],
+): Promise<RungResult[]> {
   const plans = input.ladder.rungs.map((rung) =>
     planRung(rung, {
       runId: input.runId,
@@ -227,38 +234,66 @@ export async function runLadder(input: RunInput, engine: Engine): Promise<RungRe
     rungs: plans.map((p) => ({ id: p.rung.id, title: p.rung.title })),
     at: Date.now(),
   });
-  const queue = new PQueue({ concurrency: input.concurrency });
+  const pool = new EnginePool(([] as Engine[]).concat(engine), input.concurrency);
   const results = new Map<string, RungResult>();
+  const canBuild = input.canBuild;
   await Promise.all(
     plans.map((plan) =>
-      queue.add(async () => {
-        let result: RungResult;
-        try {
-          result = await runRung(plan, input, engine);
-        } catch (e) {
-          // An engine failure inside one rung fails that rung, not the ladder.
+      pool
+        .run(
+          async (engine) => {
+            let result: RungResult;
+            try {
+              result = await runRung(plan, input, engine);
+            } catch (e) {
+              // An engine failure inside one rung fails that rung, not the ladder.
+              const now = new Date().toISOString();
+              result = {
+                rung: plan.rung.id,
+                title: plan.rung.title,
+                base: plan.rung.base,
+                baseImage: plan.baseImage,
+                status: "FAILED",
+                reason: `engine error: ${(e as Error).message}`,
+                engine: engine.host,
+                startedAt: now,
+                finishedAt: now,
+              };
+              input.onEvent?.({
+                type: "rung-state",
+                rung: plan.rung.id,
+                state: "FAILED",
+                at: Date.now(),
+              });
+            }
+            results.set(plan.rung.id, result);
+            input.onResult?.(result);
+          },
+          canBuild && !plan.skip ? (e) => canBuild(plan, e) : undefined,
+        )
+        .catch((e: unknown) => {
+          if (!(e instanceof NoEligibleEngine)) throw e;
+          // Each base image exists on some engine, but no engine has all this rung needs.
           const now = new Date().toISOString();
-          result = {
+          const result: RungResult = {
             rung: plan.rung.id,
             title: plan.rung.title,
             base: plan.rung.base,
             baseImage: plan.baseImage,
-            status: "FAILED",
-            reason: `engine error: ${(e as Error).message}`,
-            engine: engine.host,
+            status: "SKIPPED",
+            reason: "base images unavailable: no engine has every base image this rung needs",
             startedAt: now,
             finishedAt: now,
           };
           input.onEvent?.({
             type: "rung-state",
             rung: plan.rung.id,
-            state: "FAILED",
+            state: "SKIPPED",
             at: Date.now(),
           });
-        }
-        results.set(plan.rung.id, result);
-        input.onResult?.(result);
-      }),
+          results.set(plan.rung.id, result);
+          input.onResult?.(result);
+        }),
     ),
   );
   return plans.map((p) => results.get(p.rung.id)!);

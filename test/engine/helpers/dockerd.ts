@@ -1,7 +1,8 @@
 // A second Docker engine of a test's own, for tests that stop, kill or overload an engine:
 // its own data root, exec root, pidfile and socket, no bridge; started and stopped by pid.
 // It never touches the engine the rest of the suite uses.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -73,9 +74,35 @@ export async function startOwnEngine(): Promise<OwnEngine> {
         await exited;
         clearTimeout(killed);
       }
+      unmountUnder(root);
       await rm(root, { recursive: true, force: true }).catch(() => undefined);
     },
   };
+}
+
+/**
+ * Unmounts what a stopped dockerd left mounted under its folders (its exec root's
+ * netns/default always; overlay and data mounts after a SIGKILL), deepest first, so the
+ * folder can be removed.
+ */
+function unmountUnder(root: string): void {
+  let mounts: string[];
+  try {
+    mounts = readFileSync("/proc/mounts", "utf8")
+      .split("\n")
+      .map((l) => l.split(" ")[1] ?? "")
+      .map((p) => p.replace(/\\040/g, " "))
+      .filter((p) => p === root || p.startsWith(`${root}/`));
+  } catch {
+    return;
+  }
+  for (const m of mounts.sort((a, b) => b.length - a.length)) {
+    try {
+      execFileSync("umount", ["-l", m], { stdio: "ignore" });
+    } catch {
+      // Already gone, or not ours to unmount: rm reports what stays.
+    }
+  }
 }
 
 /** Copies an image from one engine to another, as `docker save | docker load` would. */
