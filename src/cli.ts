@@ -145,6 +145,12 @@ function runOptions<T>(y: Argv<T>) {
       describe:
         "keep each rung's image (tagged shrinkbench/<rung>:<run id>); default: remove after measuring",
     })
+    .option("rebuild", {
+      type: "boolean",
+      default: false,
+      describe:
+        "with --app: also time a warm rebuild of each rung (cache on) after one application file changes",
+    })
     .option("inspect", {
       type: "boolean",
       default: true,
@@ -213,6 +219,7 @@ function toRunOptions(a: RunArgs): RunOptions {
     noHostPipConfig: a["no-host-pip-config"],
     wheelCache: a["wheel-cache"],
     keepImages: a["keep-images"],
+    rebuild: a.rebuild,
     inspect: a.inspect,
     sizeBudget: a["size-budget"],
     concurrency: a.concurrency,

@@ -6,6 +6,7 @@ import type { Engine } from "./engine/engine.js";
 import { summarizeInspection } from "./inspect/summary.js";
 import { planRung, type BaseImages, type RungPlan } from "./plan.js";
 import type { ProgressEvent, RungPhase } from "./progress.js";
+import { measureRebuild } from "./rebuild.js";
 import { EnginePool, NoEligibleEngine } from "./scheduler.js";
 import { parseSmokeOutput, smokeCommand, smokeContextFiles, type SmokeTest } from "./smoke.js";
 import type { Ladder, PackageSources, RungResult, RungStatus } from "./types.js";
@@ -25,6 +26,8 @@ export interface RunInput {
   /** Helper scripts copied into every context, by file name. */
   scripts: Record<string, string>;
   keepImages: boolean;
+  /** --rebuild: after the cold build, time a warm one with an application file changed. */
+  rebuild?: boolean;
   /** Record where each image's bytes are (a streamed `docker save` per rung). */
   inspect: boolean;
   buildTimeoutMs: number;
@@ -79,17 +82,16 @@ async function runRung(plan: RungPlan, input: RunInput, engine: Engine): Promise
     return finish("FAILED", { reason: `template ${plan.template} not found` });
 
   emit("building");
-  const context = packContext(
-    await contextEntries({
-      dockerfile: template,
-      requirements: input.requirementsText,
-      constraints: input.constraintsText,
-      scripts: input.scripts,
-      mode: plan.context,
-      appDir: input.appDir,
-      smoke: smokeContextFiles(input.smoke),
-    }),
-  );
+  const entries = await contextEntries({
+    dockerfile: template,
+    requirements: input.requirementsText,
+    constraints: input.constraintsText,
+    scripts: input.scripts,
+    mode: plan.context,
+    appDir: input.appDir,
+    smoke: smokeContextFiles(input.smoke),
+  });
+  const context = packContext(entries);
   const timeout = AbortSignal.timeout(input.buildTimeoutMs);
   const signal = input.signal ? AbortSignal.any([input.signal, timeout]) : timeout;
   const t0 = performance.now();
@@ -103,7 +105,30 @@ async function runRung(plan: RungPlan, input: RunInput, engine: Engine): Promise
   });
   const buildSeconds = (performance.now() - t0) / 1000;
   const contextBytes = context.bytes();
-  await engine.removeIntermediates(intermediateIds(outcome.log)).catch(() => 0);
+  // The warm rebuild runs while the cold build's layers (builder stages too) are still there.
+  let rebuildSeconds: number | undefined;
+  const rebuildLog: string[] = [];
+  if (input.rebuild && outcome.imageId) {
+    const onLine = (line: string) => {
+      rebuildLog.push(line);
+      input.onEvent?.({ type: "log", rung: rung.id, line, at: Date.now() });
+    };
+    onLine("--- warm rebuild (--rebuild): cache on, one application file changed");
+    const warm = await measureRebuild(engine, plan, entries, {
+      marker: input.runId,
+      signal,
+      onLine,
+    }).catch((e: Error) => ({ seconds: undefined, error: e.message, changed: "", log: [] }));
+    rebuildSeconds = warm.seconds;
+    onLine(
+      warm.seconds === undefined
+        ? `--- warm rebuild failed: ${warm.error}`
+        : `--- warm rebuild after changing ${warm.changed}: ${warm.seconds.toFixed(1)} s`,
+    );
+  }
+  await engine
+    .removeIntermediates([...intermediateIds(outcome.log), ...intermediateIds(rebuildLog)])
+    .catch(() => 0);
 
   if (!outcome.imageId) {
     const reason = timeout.aborted
@@ -187,7 +212,15 @@ async function runRung(plan: RungPlan, input: RunInput, engine: Engine): Promise
   }
   if (!input.keepImages) await engine.removeImage(image.id).catch(() => undefined);
 
-  const common = { image: measure, buildSeconds, postSeconds, contextBytes, smoke, inspection };
+  const common = {
+    image: measure,
+    buildSeconds,
+    ...(rebuildSeconds !== undefined ? { rebuildSeconds } : {}),
+    postSeconds,
+    contextBytes,
+    smoke,
+    inspection,
+  };
   return smoke.passed
     ? finish("PASS", common)
     : finish("FAILED", {

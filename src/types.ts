@@ -160,6 +160,11 @@ export interface RungResult {
   image?: ImageMeasure;
   /** Wall clock of the build call, cache off, base present. */
   buildSeconds?: number;
+  /**
+   * --rebuild: wall clock of a second build, cache on, after one application source file
+   * changed (the developer's edit-and-rebuild loop).
+   */
+  rebuildSeconds?: number;
   /** Time spent making sure the base images exist (pulls), reported apart. */
   pullSeconds?: number;
   /** Time of the post steps (squash). */

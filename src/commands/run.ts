@@ -53,6 +53,8 @@ export interface RunOptions {
   noHostPipConfig: boolean;
   /** Keeps files fetched from remote indexes across runs. */
   wheelCache?: string;
+  /** With --app: time a second, cached build of each rung after an application file changes. */
+  rebuild?: boolean;
   keepImages: boolean;
   /** Record where each rung's bytes are (default on; --no-inspect skips it). */
   inspect?: boolean;
@@ -116,6 +118,12 @@ export async function prepareRun(opts: RunOptions) {
     throw new InputError(`--concurrency ${opts.concurrency}: expected a whole number`);
   if (opts.app !== undefined && (!existsSync(opts.app) || !statSync(opts.app).isDirectory())) {
     throw new InputError(`--app ${opts.app}: not a directory`, "pass the folder of your project");
+  }
+  if (opts.rebuild && opts.app === undefined) {
+    throw new InputError(
+      "--rebuild needs --app DIR",
+      "a warm rebuild changes one of your application files (in the build context only) and builds again",
+    );
   }
   const requirements = loadRequirements(opts.requirements, { allowEditable: false });
   const ladder = selectRungs(await loadLadder(opts.ladder), opts.rungs);
@@ -265,6 +273,7 @@ export async function runCommand(
         templates,
         scripts,
         keepImages: opts.keepImages,
+        rebuild: opts.rebuild,
         inspect: opts.inspect ?? true,
         buildTimeoutMs: opts.buildTimeout * 1000,
         smokeTimeoutMs: opts.smokeTimeout * 1000,

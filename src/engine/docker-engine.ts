@@ -152,7 +152,8 @@ export class DockerEngine implements Engine {
         labels: request.labels,
         // Host network: the default bridge is off on these engines, and pip must reach 127.0.0.1.
         networkmode: "host",
-        nocache: true,
+        // Cold builds measure the install itself; a warm rebuild asks for the cache.
+        nocache: !request.cache,
         pull: false,
         rm: true,
         forcerm: true,

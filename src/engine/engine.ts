@@ -20,6 +20,8 @@ export interface BuildRequest {
   /** Called with every line of build output, as it arrives. */
   onLine?: (line: string) => void;
   signal?: AbortSignal;
+  /** Use the build cache (warm rebuilds); builds are cold (no cache) by default. */
+  cache?: boolean;
 }
 
 export interface BuildOutcome {

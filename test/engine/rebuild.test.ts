@@ -1,0 +1,65 @@
+// Warm rebuilds (--rebuild): one rung built cold, then again with the cache on after an
+// application file changed in the build context; the user's folder is left as it was.
+import Docker from "dockerode";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCommand } from "../../src/commands/run.js";
+import { resolveEndpoint } from "../../src/engine/endpoint.js";
+import type { RunRecord } from "../../src/types.js";
+import { removeByLabel } from "./helpers/docker.js";
+import { quietIO, runOptions } from "./helpers/run.js";
+
+const docker = new Docker(resolveEndpoint(undefined).modem);
+const MAIN = 'print("hello from the app")\n';
+let dir: string;
+let record: RunRecord;
+let exitCode: number;
+const lines: string[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "shrinkbench-rebuild-"));
+  await writeFile(join(dir, "main.py"), MAIN);
+  const outcome = await runCommand(
+    runOptions(join(dir, "out"), {
+      rungs: ["slim"],
+      app: dir,
+      rebuild: true,
+      name: "rebuild",
+      verbose: true,
+    }),
+    quietIO({ stderr: (s) => void lines.push(s) }),
+  );
+  record = outcome.record;
+  exitCode = outcome.exitCode;
+});
+
+afterAll(async () => {
+  if (record) await removeByLabel(docker, record.runId);
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("--rebuild on one rung", () => {
+  it("records a warm rebuild far shorter than the cold build", () => {
+    expect(exitCode).toBe(0);
+    const [slim] = record.rungs;
+    expect(slim!.status).toBe("PASS");
+    expect(slim!.rebuildSeconds).toBeGreaterThan(0);
+    // Requirements come before the application code: only the layers after COPY app/ rebuild.
+    expect(slim!.rebuildSeconds!).toBeLessThan(slim!.buildSeconds! / 2);
+  });
+
+  it("reuses the cached install and rebuilds from the changed file on", async () => {
+    const log = await readFile(join(dir, "out", record.rungs[0]!.logFile!), "utf8");
+    const warm = log.slice(log.indexOf("--- warm rebuild (--rebuild)"));
+    expect(warm).toMatch(/Step \d+\/\d+ : RUN .*pip install[\s\S]*?---> Using cache/);
+    expect(warm).toMatch(/--- warm rebuild after changing app\/shrinkbench_rebuild\.py: [\d.]+ s/);
+  });
+
+  it("leaves the user's folder and the engine as they were", async () => {
+    expect(await readFile(join(dir, "main.py"), "utf8")).toBe(MAIN);
+    const filters = { label: [`org.shrinkbench.run=${record.runId}`] };
+    expect(await docker.listImages({ all: true, filters })).toEqual([]);
+  });
+});
