@@ -44,7 +44,12 @@ export function tableRows(record: RunRecord): Row[] {
         size === undefined || previous === undefined ? "-" : formatSignedBytes(size - previous),
       "% of first": size === undefined || !first ? "-" : formatPercent(size / first.sizeBytes),
       layers: r.image ? String(r.image.layers) : "-",
-      "build time": r.buildSeconds === undefined ? "-" : formatSeconds(r.buildSeconds),
+      // With --rebuild, the warm rebuild after an application change follows the cold build.
+      "build time":
+        r.buildSeconds === undefined
+          ? "-"
+          : formatSeconds(r.buildSeconds) +
+            (r.rebuildSeconds === undefined ? "" : ` (warm ${formatSeconds(r.rebuildSeconds)})`),
       // Median wall time of fresh interpreters importing every requirement (or the --test run).
       import:
         r.smoke?.importSeconds === undefined ? "-" : formatShortSeconds(r.smoke.importSeconds),
@@ -79,10 +84,14 @@ export function renderMarkdown(record: RunRecord, opts: { chart?: string } = {})
   const lines = [
     `# shrinkbench: ${mdCell(record.ladder.name)} ladder for \`${mdCell(record.requirements.file)}\``,
     "",
-    `Run \`${record.runId}\`, ${record.startedAt} · engine ${record.engine.version} at ${mdCell(record.engine.host)}` +
+    `Run \`${record.runId}\`, ${record.startedAt} · ` +
+      (record.engines && record.engines.length > 1
+        ? `engines ${record.engines.map((e) => `${e.version} at ${mdCell(e.host)}`).join(", ")}`
+        : `engine ${record.engine.version} at ${mdCell(record.engine.host)}`) +
       ` · sizes as \`docker images\` prints them (1 MB = 10^6 bytes)` +
       (record.interrupted ? " · **interrupted: not every rung ran**" : ""),
     "",
+    ...(record.notes ?? []).flatMap((n) => [`> note: ${mdCell(n)}`, ""]),
     `| ${COLUMNS.join(" | ")} |`,
     `| ${COLUMNS.map((c) => (["size", "vs previous", "% of first", "layers", "build time", "import"].includes(c) ? "---:" : "---")).join(" | ")} |`,
   ];

@@ -102,6 +102,31 @@ describe("tableRows", () => {
   it("handles a record with no rungs", () => {
     expect(tableRows(makeRecord({ rungs: [] }))).toEqual([]);
   });
+
+  it("shows a warm rebuild after the cold build time", () => {
+    const rows = tableRows(
+      makeRecord({ rungs: [makeRung("slim", { buildSeconds: 42, rebuildSeconds: 0.9 })] }),
+    );
+    expect(rows[0]!["build time"]).toMatch(/^42(\.0)?s \(warm 0\.9s\)$/);
+  });
+});
+
+describe("renderMarkdown: engines and notes", () => {
+  it("names every engine of a run on several, and prints the notes", () => {
+    const one = makeRecord();
+    const two = makeRecord({
+      engines: [one.engine, { ...one.engine, host: "unix:///tmp/b.sock" }],
+      notes: ["the default index https://pypi.org/simple/ cannot be reached (ENOTFOUND)"],
+    });
+    const md = renderMarkdown(two);
+    expect(md).toContain(
+      `engines ${one.engine.version} at ${one.engine.host}, ${one.engine.version} at unix:///tmp/b.sock`,
+    );
+    expect(md).toContain(
+      "> note: the default index https://pypi.org/simple/ cannot be reached (ENOTFOUND)",
+    );
+    expect(renderMarkdown(one)).not.toContain("> note:");
+  });
 });
 
 describe("renderTable", () => {
