@@ -16,7 +16,6 @@ No shell, no package manager: nothing that is not listed above.
 
 import os
 import shutil
-import stat
 import struct
 import subprocess
 import sys
