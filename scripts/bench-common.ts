@@ -1,0 +1,84 @@
+// Shared pieces of the benchmarks (scripts/bench-*.ts, compiled by tsconfig.bench.json):
+// timing a child process with its peak RSS, what else is using the engine, medians, writing
+// results/<name>.{json,md}.
+import { execFileSync, spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+
+export interface Timed {
+  seconds: number;
+  /** Peak resident memory of the child (VmHWM, sampled every 50 ms). */
+  peakRssBytes: number;
+  code: number;
+}
+
+/** Runs a command, timing it from spawn to exit; output goes to `log` (a file descriptor) or nowhere. */
+export function timed(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; stdout?: number | "ignore" | "inherit" } = {},
+): Promise<Timed> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(cmd, args, {
+      stdio: ["ignore", opts.stdout ?? "ignore", "inherit"],
+      env: opts.env ?? process.env,
+    });
+    let peak = 0;
+    const sample = setInterval(() => {
+      try {
+        const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+        peak = Math.max(peak, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024);
+      } catch {
+        // Exited between samples.
+      }
+    }, 50);
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      clearInterval(sample);
+      resolve({
+        seconds: (performance.now() - started) / 1000,
+        peakRssBytes: peak,
+        code: code ?? 1,
+      });
+    });
+  });
+}
+
+export function sh(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+/** What else is running on this machine's engine right now: it distorts any timing. */
+export function otherActivity(): { runningContainers: number; processes: string[] } {
+  let runningContainers = -1;
+  try {
+    runningContainers = sh("docker", ["ps", "-q"]).split("\n").filter(Boolean).length;
+  } catch {
+    // No docker CLI: unknown.
+  }
+  const processes = sh("ps", ["-eo", "pid,args"])
+    .split("\n")
+    .filter((l) => /vitest|dist\/bin\.js (run|check|inspect)|docker (build|save|load)/.test(l))
+    .filter((l) => !l.includes("bench-") && Number(l.trim().split(/\s+/)[0]) !== process.pid)
+    .map((l) => l.trim().slice(0, 160));
+  return { runningContainers, processes };
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export const round2 = (x: number) => Math.round(x * 100) / 100;
+export const mb = (bytes: number) => Math.round(bytes / 1e6);
+
+export function writeResults(name: string, json: unknown, markdown: string): void {
+  writeFileSync(`results/${name}.json`, JSON.stringify(json, null, 2) + "\n");
+  writeFileSync(`results/${name}.md`, markdown);
+  console.error(`wrote results/${name}.json and results/${name}.md`);
+}
+
+export function log(s: string): void {
+  console.error(`${new Date().toISOString().slice(11, 19)} ${s}`);
+}
