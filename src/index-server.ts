@@ -451,6 +451,7 @@ export async function startIndexServer(
     cacheDir: options.cacheDir,
     timeoutMs: options.upstreamTimeoutMs,
     trustedHosts: sources.trustedHosts,
+    caFile: sources.cert,
     onNote: (n) => {
       notes.push(n);
       options.onNote?.(n);

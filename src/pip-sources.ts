@@ -117,6 +117,8 @@ export function parsePipConfigList(output: string): PackageSources {
   sources.findLinks = unique(entries(pick("find-links")));
   sources.trustedHosts = unique(entries(pick("trusted-host")));
   if (pipBoolean(pick("no-index"))) sources.noIndex = true;
+  const cert = pick("cert")?.trim();
+  if (cert) sources.cert = cert;
   return sources;
 }
 
@@ -129,6 +131,7 @@ export function sourcesFromEnv(env: Env): PackageSources {
   sources.findLinks = unique(entries(env.PIP_FIND_LINKS));
   sources.trustedHosts = unique(entries(env.PIP_TRUSTED_HOST));
   if (pipBoolean(env.PIP_NO_INDEX)) sources.noIndex = true;
+  if (env.PIP_CERT?.trim()) sources.cert = env.PIP_CERT.trim();
   return sources;
 }
 
@@ -200,6 +203,7 @@ export function mergeSources(layers: SourceLayers, env: Env = process.env): Pack
     s.findLinks.push(...base.findLinks);
     s.trustedHosts.push(...base.trustedHosts);
     if (base.noIndex) s.noIndex = true;
+    if (base.cert !== undefined) s.cert = base.cert;
   }
   for (const o of layers.file ?? []) {
     const value = o.value === undefined ? undefined : expandEnv(o.value, env);
@@ -273,5 +277,6 @@ export function maskSources(s: PackageSources): PackageSources {
   };
   if (s.indexUrl !== undefined) out.indexUrl = maskUrl(s.indexUrl);
   if (s.noIndex) out.noIndex = true;
+  if (s.cert !== undefined) out.cert = s.cert;
   return out;
 }

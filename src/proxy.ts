@@ -37,6 +37,8 @@ export interface ProxyOptions {
   timeoutMs?: number;
   /** Hosts whose TLS certificate is not verified (pip's --trusted-host). */
   trustedHosts?: string[];
+  /** CA bundle (PEM file) upstream TLS is verified with, as pip's `cert`; default: Node's. */
+  caFile?: string;
   /** Called once for each upstream that cannot be reached, with a masked message. */
   onNote?: (note: string) => void;
   /** Called after each request sent upstream; the URL carries no credentials. */
@@ -246,7 +248,7 @@ export class PackageProxy {
   private readonly digests = new Map<string, { algo: string; hex: string }>();
   private readonly down = new Map<string, string>();
   private readonly active = new Set<http.ClientRequest>();
-  private readonly agents = {
+  private agents = {
     http: new http.Agent({ keepAlive: true, maxSockets: 8 }),
     https: new https.Agent({ keepAlive: true, maxSockets: 8 }),
     insecure: new https.Agent({ keepAlive: true, maxSockets: 8, rejectUnauthorized: false }),
@@ -264,8 +266,19 @@ export class PackageProxy {
     this.trusted = new Set((options.trustedHosts ?? []).map((h) => h.toLowerCase()));
   }
 
-  /** Prepares the cache folder. */
+  /** Prepares the cache folder, and reads the CA bundle. */
   async open(): Promise<void> {
+    if (this.options.caFile) {
+      try {
+        const ca = await fsp.readFile(this.options.caFile);
+        this.agents.https.destroy();
+        this.agents.https = new https.Agent({ keepAlive: true, maxSockets: 8, ca });
+      } catch (e) {
+        const note = `pip's cert ${this.options.caFile} cannot be read (${errorCode(e)}): https indexes are verified with Node's own CA list`;
+        this.notes.push(note);
+        this.options.onNote?.(note);
+      }
+    }
     if (this.options.cacheDir) {
       this.dir = path.resolve(this.options.cacheDir);
       await fsp.mkdir(path.join(this.dir, "files"), { recursive: true });

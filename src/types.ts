@@ -55,6 +55,11 @@ export interface PackageSources {
   trustedHosts: string[];
   /** pip's --no-index / PIP_NO_INDEX: no index at all, only find-links. */
   noIndex?: boolean;
+  /**
+   * pip's `cert` / PIP_CERT: the CA bundle https indexes are verified with. The run's package
+   * server verifies upstream TLS with it; builds never need it (they talk to 127.0.0.1).
+   */
+  cert?: string;
 }
 
 /** Which files a rung's build context holds. */

@@ -35,7 +35,9 @@ describe("parsePipConfigList", () => {
       extraIndexUrls: ["file:///opt/pypi/simple", "file:///opt/pypi-more/simple"],
       findLinks: ["/opt/wheels"],
       trustedHosts: [],
+      cert: "/etc/ssl/certs/ca-certificates.crt",
     });
+    expect(sourcesFromEnv({ PIP_CERT: "/ca.pem" }).cert).toBe("/ca.pem");
   });
 
   it("lets :env: beat install, and install beat global", () => {
@@ -148,6 +150,7 @@ describe("mergeSources", () => {
       ],
       findLinks: ["/opt/wheels", "/more/wheels"],
       trustedHosts: [],
+      cert: "/etc/ssl/certs/ca-certificates.crt",
     });
     // Undefined and empty flags change nothing.
     expect(

@@ -4,6 +4,7 @@ import { execFile, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as http from "node:http";
+import * as https from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -17,6 +18,7 @@ import {
 } from "../src/pip-sources.js";
 import { sourceBuildArgs } from "../src/plan.js";
 import { normalisePath, rewriteHtml, rewriteJson, splitCredentials } from "../src/proxy.js";
+import type { PackageSources } from "../src/types.js";
 import { closedPort, startFakeIndex, type FakeIndex } from "./helpers/fake-index.js";
 
 const PYPI = "/opt/pypi";
@@ -298,6 +300,110 @@ describe.skipIf(!haveIndex)("the proxy in front of a remote index with basic aut
       trustedHosts: [],
       noIndex: true,
     });
+  });
+});
+
+// An https upstream with a certificate of its own CA: verified with pip's `cert` bundle.
+const haveOpenssl = (() => {
+  try {
+    execFileSync("openssl", ["version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe.skipIf(!haveOpenssl || !haveIndex)("an https upstream", () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "shrinkbench-proxy-tls-"));
+  const certFile = path.join(tmp, "cert.pem");
+  const wheel = "six-1.17.0-py2.py3-none-any.whl";
+  let upstream: https.Server;
+  let origin: string;
+
+  beforeAll(async () => {
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-keyout",
+        path.join(tmp, "key.pem"),
+        "-out",
+        certFile,
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+      ],
+      { stdio: "ignore" },
+    );
+    upstream = https.createServer(
+      { key: fs.readFileSync(path.join(tmp, "key.pem")), cert: fs.readFileSync(certFile) },
+      (req, res) => {
+        if (req.url === "/simple/six/") {
+          res.writeHead(200, { "Content-Type": "text/html" });
+          return res.end(`<a href="/packages/${wheel}">six</a>`);
+        }
+        if (req.url === `/packages/${wheel}`) {
+          res.writeHead(200);
+          return res.end(fs.readFileSync(path.join(PYPI, "files", wheel)));
+        }
+        res.writeHead(404);
+        res.end();
+      },
+    );
+    await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
+    origin = `https://127.0.0.1:${(upstream.address() as { port: number }).port}`;
+  });
+  afterAll(async () => {
+    upstream.closeAllConnections();
+    await new Promise<void>((resolve) => upstream.close(() => resolve()));
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  const fetchThrough = async (extra: Partial<PackageSources>) => {
+    const server = await startIndexServer({
+      indexUrl: `${origin}/simple/`,
+      extraIndexUrls: [],
+      findLinks: [],
+      trustedHosts: [],
+      ...extra,
+    });
+    try {
+      const page = await get(`${server.url}/r0/simple/six/`);
+      const file =
+        page.status === 200 ? await get(`${server.url}/r0/packages/${wheel}`) : undefined;
+      return { page: page.status, file: file?.status, notes: [...server.notes] };
+    } finally {
+      await server.close();
+    }
+  };
+
+  it("is refused without the CA bundle, with a note saying why", async () => {
+    const r = await fetchThrough({});
+    expect(r.page).toBe(404);
+    expect(r.notes.join("\n")).toMatch(
+      /cannot be reached \((DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)\)/,
+    );
+  });
+
+  it("is verified with pip's cert bundle, or trusted as pip's --trusted-host", async () => {
+    expect(await fetchThrough({ cert: certFile })).toEqual({ page: 200, file: 200, notes: [] });
+    expect(await fetchThrough({ trustedHosts: ["127.0.0.1"] })).toEqual({
+      page: 200,
+      file: 200,
+      notes: [],
+    });
+  });
+
+  it("notes a cert bundle that cannot be read", async () => {
+    const r = await fetchThrough({ cert: path.join(tmp, "missing.pem") });
+    expect(r.notes[0]).toMatch(/cert .*missing\.pem cannot be read \(ENOENT\)/);
   });
 });
 
