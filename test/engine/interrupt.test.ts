@@ -49,8 +49,14 @@ function start(name: string): Started {
   let err = "";
   child.stderr!.on("data", (c: Buffer) => (err += c.toString()));
   child.stdout!.resume();
+  // A process that dies of SIGINT reports signal SIGINT, which a shell shows as 130 too.
   const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
-    child.on("exit", (code) => resolve({ code, at: Date.now() })),
+    child.on("exit", (code, signal) =>
+      resolve({
+        code: code ?? (signal ? 128 + (signal === "SIGINT" ? 2 : 15) : null),
+        at: Date.now(),
+      }),
+    ),
   );
   return { child, stderr: () => err, exited };
 }

@@ -1,6 +1,7 @@
 // The heart of the product on a real engine: a small requirement set through every rung of the
 // modern ladder, sizes checked against the engine, and a failing rung that does not stop the rest.
 import Docker from "dockerode";
+import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -57,7 +58,12 @@ describe("the modern ladder on a small requirement set", () => {
   });
 
   it("builds every rung and every smoke test passes", () => {
-    expect(record.rungs.map((r) => r.rung)).toEqual([
+    const ladder = JSON.parse(readFileSync("variants/modern.json", "utf8")) as {
+      rungs: { id: string }[];
+    };
+    expect(record.rungs.map((r) => r.rung)).toEqual(ladder.rungs.map((r) => r.id));
+    // The talk's glibc track, in the talk's order, opens the ladder.
+    expect(record.rungs.slice(0, 9).map((r) => r.rung)).toEqual([
       "full",
       "slim",
       "slim-rm-layers",
@@ -86,7 +92,9 @@ describe("the modern ladder on a small requirement set", () => {
       const info = await docker.getImage(r.image!.id).inspect();
       expect(r.image!.sizeBytes, r.rung).toBe(info.Size);
       expect(r.image!.layers, r.rung).toBe(info.RootFS.Layers!.length);
-      const base = await docker.getImage(r.baseImage).inspect();
+      // A FROM scratch rung holds nothing of its base: all of it counts as added.
+      const scratch = r.image!.baseLayers === 0;
+      const base = scratch ? { Size: 0 } : await docker.getImage(r.baseImage).inspect();
       expect(r.image!.addedBytes).toBe(info.Size - base.Size);
       expect(info.Config.Labels?.[RUN_LABEL]).toBe(record.runId);
     }
@@ -128,7 +136,7 @@ describe("the modern ladder on a small requirement set", () => {
   it("writes a JSON record that reads back, and a markdown table", async () => {
     const json = await readFile(join(outDir, "modern-small.json"), "utf8");
     const back = parseRunRecord(json, "modern-small.json");
-    expect(back.rungs).toHaveLength(9);
+    expect(back.rungs).toHaveLength(record.rungs.length);
     expect(back.requirements.names).toEqual(["markupsafe", "python-dateutil", "pyyaml", "six"]);
     const md = await readFile(join(outDir, "modern-small.md"), "utf8");
     expect(md).toMatch(/\| slim-dedupe \| slim \|/);
