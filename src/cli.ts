@@ -6,8 +6,10 @@ import { builtinLadders, loadLadder } from "./assets.js";
 import { checkCommand } from "./commands/check.js";
 import { renderCommand } from "./commands/render.js";
 import { runCommand, type OutputFormat, type RunIO, type RunOptions } from "./commands/run.js";
+import { loadConfig } from "./config.js";
 import { DockerEngine } from "./engine/docker-engine.js";
 import { resolveEndpoint } from "./engine/endpoint.js";
+import { resolveEndpoints } from "./engines.js";
 import { EXIT, InputError, ShrinkbenchError } from "./errors.js";
 import { RUN_LABEL } from "./plan.js";
 import { renderInspect } from "./inspect/render.js";
@@ -478,19 +480,29 @@ export async function main(argv: string[]): Promise<number> {
         y
           .option("run", { type: "string", describe: "only this run id" })
           .option("all-runs", { type: "boolean", default: false, describe: "every run's images" })
-          .option("docker-host", { type: "string" })
+          .option("docker-host", {
+            type: "string",
+            array: true,
+            default: [] as string[],
+            describe:
+              "engine to clean (repeatable); default: `engines` in the config, DOCKER_HOST, the docker context, the default socket",
+          })
           .check((a) => {
             if (!a.run && !a["all-runs"]) throw new Error("say which: --run ID or --all-runs");
             return true;
           }),
       async (a) => {
-        const engine = new DockerEngine(resolveEndpoint(a["docker-host"], process.env));
-        await engine.info();
+        const config = await loadConfig();
+        const endpoints = resolveEndpoints(a["docker-host"], config.engines, config.file);
         const label = a.run ? `${RUN_LABEL}=${a.run}` : RUN_LABEL;
-        const removed = await engine.removeByLabel(label);
-        out(
-          `removed ${removed.images.length} image(s) and ${removed.containers.length} container(s) labelled ${label}\n`,
-        );
+        for (const endpoint of endpoints) {
+          const engine = new DockerEngine(endpoint);
+          await engine.info();
+          const removed = await engine.removeByLabel(label);
+          out(
+            `${endpoints.length > 1 ? `${endpoint.host}: ` : ""}removed ${removed.images.length} image(s) and ${removed.containers.length} container(s) labelled ${label}\n`,
+          );
+        }
       },
     )
     .demandCommand(1, "name a command: run, check, inspect, list, render, report, clean")

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main as cli } from "../../src/cli.js";
 import { runCommand, type RunOptions } from "../../src/commands/run.js";
 import { resolveEndpoint } from "../../src/engine/endpoint.js";
 import type { RunRecord } from "../../src/types.js";
@@ -36,7 +37,8 @@ beforeAll(async () => {
     extraIndexUrls: [],
     findLinks: [],
     noHostPipConfig: false,
-    keepImages: false,
+    // Kept, so that `clean` with both hosts has something to remove on each.
+    keepImages: true,
     concurrency: 1,
     buildTimeout: 900,
     smokeTimeout: 120,
@@ -77,8 +79,32 @@ describe("a ladder across two engines", () => {
     expect(record.engine.host).toBe(main.host);
   });
 
-  it("leaves nothing labelled with the run on either engine", async () => {
+  it("keeps each image on the engine that built it, and clean removes them from both", async () => {
     const filters = { label: [`org.shrinkbench.run=${record.runId}`] };
+    // Which engine frees up first decides where the third rung goes: count from the record.
+    const on = (host: string) => record.rungs.filter((r) => r.engine === host).length;
+    expect((await mainDocker.listImages({ filters })).length).toBe(on(main.host));
+    expect((await own.docker.listImages({ filters })).length).toBe(on(own.host));
+    let printed = "";
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((s: string) => ((printed += s), true)) as typeof process.stdout.write;
+    let code: number;
+    try {
+      code = await cli([
+        "clean",
+        "--run",
+        record.runId,
+        "--docker-host",
+        main.host,
+        "--docker-host",
+        own.host,
+      ]);
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(code).toBe(0);
+    expect(printed).toContain(`${main.host}: removed ${on(main.host)} image(s)`);
+    expect(printed).toContain(`${own.host}: removed ${on(own.host)} image(s)`);
     for (const d of [mainDocker, own.docker]) {
       expect(await d.listContainers({ all: true, filters })).toEqual([]);
       expect(await d.listImages({ filters })).toEqual([]);
