@@ -38,6 +38,9 @@ async function collect(
   opts: { layout?: Awaited<ReturnType<typeof readImageArchive>>; stopAfter?: number } = {},
 ) {
   const seen: Seen[] = [];
+  // the layer digests are taken once the scan is over: a visitor that stops early returns
+  // before its layer's bytes have all gone by, and the listener sees them still
+  const digests: (() => void)[] = [];
   const visitor = async (layer: LayerVisit) => {
     const s: Seen = {
       path: layer.path,
@@ -63,10 +66,11 @@ async function collect(
       }
       if (opts.stopAfter !== undefined && ++n >= opts.stopAfter) break;
     }
-    s.layerSha = h.digest("hex");
+    digests.push(() => (s.layerSha = h.digest("hex")));
     seen.push(s);
   };
   const info = await scanImageArchive(chunked(archive, 1000), visitor, { layout: opts.layout });
+  for (const d of digests) d();
   return { info, seen };
 }
 
