@@ -154,7 +154,8 @@ const INSTRUCTION =
  */
 export function shortenInstruction(createdBy: string, max = 60): string {
   let s = createdBy.trim();
-  s = s.replace(/^\|\d+(\s+[^\s=]+=\S*)*\s+/, "");
+  // "|2 A=x B=y z /bin/sh -c ...": the build args a RUN saw; values may hold spaces.
+  s = s.replace(/^\|\d+\s.*?(?=\/bin\/(ba)?sh -c )/, "");
   s = s.replace(/\s+# buildkit$/, "");
   if (s.startsWith("RUN ")) s = s.slice(4).trim(); // BuildKit: "RUN /bin/sh -c ..."
   const nop = /^\/bin\/(ba)?sh -c #\(nop\)\s*/;
