@@ -172,8 +172,8 @@ function record(
  */
 export const GZIP_PIECE_BYTES = 1 << 20;
 const DICTIONARY_BYTES = 32 * 1024;
-/** Output buffer of a compression task (a piece compresses into a few). */
-const OUTPUT_CHUNK_BYTES = 128 * 1024;
+/** Output buffer of a compression task: a piece usually compresses into one (one trip to the thread pool). */
+const OUTPUT_CHUNK_BYTES = 512 * 1024;
 /** gzip header (10 bytes, no name) and trailer (CRC-32 and length, 8 bytes) around the deflate data. */
 const GZIP_FRAMING_BYTES = 18;
 
@@ -186,8 +186,8 @@ export class GzipPool {
 
   constructor(
     readonly level: number,
-    /** Tasks at once: one per core, plus one so a core never waits for the main thread. */
-    readonly limit = Math.max(2, availableParallelism() + 1),
+    /** Tasks at once: one per core, plus two queued so a core never waits for the main thread. */
+    readonly limit = Math.max(2, availableParallelism() + 2),
   ) {}
 
   /** Compresses one piece; resolves with its deflate size. */
