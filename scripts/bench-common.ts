@@ -58,10 +58,57 @@ export function otherActivity(): { runningContainers: number; processes: string[
   }
   const processes = sh("ps", ["-eo", "pid,args"])
     .split("\n")
-    .filter((l) => /vitest|dist\/bin\.js (run|check|inspect)|docker (build|save|load)/.test(l))
+    .filter((l) =>
+      /vitest|dist\/bin\.js (run|check|inspect)|docker (build|save|load)|\.mjs|bench\//.test(l),
+    )
     .filter((l) => !l.includes("bench-") && Number(l.trim().split(/\s+/)[0]) !== process.pid)
     .map((l) => l.trim().slice(0, 160));
   return { runningContainers, processes };
+}
+
+/** CPU time (user + system) of dockerd so far, in seconds; undefined when it cannot be read. */
+export function dockerdCpuSeconds(): number | undefined {
+  try {
+    const pid = sh("pidof", ["dockerd"]).trim().split(/\s+/)[0];
+    // Fields after the command name: utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** dockerd's CPU use over `ms`, in % of one CPU. */
+export async function dockerdBusyPercent(ms = 3000): Promise<number | undefined> {
+  const a = dockerdCpuSeconds();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = dockerdCpuSeconds();
+  return a === undefined || b === undefined ? undefined : ((b - a) / (ms / 1000)) * 100;
+}
+
+/**
+ * Waits (up to `maxSeconds`) until the engine is quiet: dockerd under 5% of a CPU for 3 s and
+ * no other build, test run or image stream on the machine. Says what it saw either way.
+ */
+export async function waitForIdle(
+  maxSeconds = 900,
+): Promise<{ idle: boolean; dockerdPercent?: number; waitedSeconds: number }> {
+  const t0 = performance.now();
+  for (;;) {
+    const busy = await dockerdBusyPercent();
+    const other = otherActivity();
+    const waited = (performance.now() - t0) / 1000;
+    if ((busy ?? 0) < 5 && other.processes.length === 0 && other.runningContainers <= 0) {
+      return { idle: true, dockerdPercent: busy, waitedSeconds: Math.round(waited) };
+    }
+    if (waited > maxSeconds)
+      return { idle: false, dockerdPercent: busy, waitedSeconds: Math.round(waited) };
+    log(
+      `waiting for a quiet engine (dockerd ${busy?.toFixed(0)}% CPU, ${other.runningContainers} containers, ${other.processes.length} other processes)`,
+    );
+    await new Promise((r) => setTimeout(r, 10_000));
+  }
 }
 
 export function median(xs: readonly number[]): number {

@@ -30,7 +30,18 @@ import { planRung, RUN_LABEL, RUNG_LABEL } from "../src/plan.js";
 import { loadRequirements } from "../src/requirements.js";
 import { importSmokeTest, smokeCommand } from "../src/smoke.js";
 import type { RunRecord } from "../src/types.js";
-import { log, mb, median, otherActivity, round2, sh, timed, writeResults } from "./bench-common.js";
+import {
+  dockerdCpuSeconds,
+  log,
+  mb,
+  median,
+  otherActivity,
+  round2,
+  sh,
+  timed,
+  waitForIdle,
+  writeResults,
+} from "./bench-common.js";
 
 const REQ = process.env.BENCH_REQUIREMENTS ?? "test/fixtures/small/requirements.txt";
 const RUNGS = (
@@ -49,6 +60,9 @@ interface Side {
 }
 
 async function main(): Promise<void> {
+  const quiet = await waitForIdle(Number(process.env.BENCH_WAIT ?? 900));
+  const cpu0 = dockerdCpuSeconds();
+  const t0 = performance.now();
   const before = otherActivity();
   if (before.runningContainers > 0 || before.processes.length > 0) {
     log(`warning: the engine is not idle (${JSON.stringify(before)}); timings will be noisy`);
@@ -178,6 +192,13 @@ async function main(): Promise<void> {
     await server.close();
   }
   const after = otherActivity();
+  const cpu1 = dockerdCpuSeconds();
+  // dockerd's average CPU use over the whole benchmark: the engine works for the builds too,
+  // so this is context for comparing runs, not noise by itself.
+  const dockerdAveragePercent =
+    cpu0 === undefined || cpu1 === undefined
+      ? undefined
+      : round2(((cpu1 - cpu0) / ((performance.now() - t0) / 1000)) * 100);
 
   const sum = (b: Record<string, number>) => Object.values(b).reduce((a, x) => a + x, 0);
   const shellWall = median(rounds.map((r) => r.shell.wallSeconds));
@@ -208,7 +229,7 @@ async function main(): Promise<void> {
     rungs: RUNGS,
     rounds,
     summary,
-    otherActivity: { before, after },
+    otherActivity: { before, after, quietAtStart: quiet, dockerdAveragePercent },
   };
   const perRung = RUNGS.map((id) => {
     const s = median(rounds.map((r) => r.shell.builds[id] ?? NaN));

@@ -17,7 +17,18 @@ import { resolveEndpoint } from "../src/engine/endpoint.js";
 import { RUN_LABEL } from "../src/plan.js";
 import type { RunRecord } from "../src/types.js";
 import { startOwnEngine } from "../test/engine/helpers/dockerd.js";
-import { log, mb, median, otherActivity, round2, sh, timed, writeResults } from "./bench-common.js";
+import {
+  dockerdCpuSeconds,
+  log,
+  mb,
+  median,
+  otherActivity,
+  round2,
+  sh,
+  timed,
+  waitForIdle,
+  writeResults,
+} from "./bench-common.js";
 
 const REQ = process.env.BENCH_REQUIREMENTS ?? "test/fixtures/small/requirements.txt";
 const RUNGS = (
@@ -36,6 +47,9 @@ interface Outcome {
 }
 
 async function main(): Promise<void> {
+  const quiet = await waitForIdle(Number(process.env.BENCH_WAIT ?? 900));
+  const cpu0 = dockerdCpuSeconds();
+  const t0 = performance.now();
   const before = otherActivity();
   if (before.runningContainers > 0 || before.processes.length > 0) {
     log(`warning: the machine is not idle (${JSON.stringify(before)}); timings will be noisy`);
@@ -98,6 +112,13 @@ async function main(): Promise<void> {
       }
     }
     const after = otherActivity();
+    const cpu1 = dockerdCpuSeconds();
+    // dockerd's average CPU use over the whole benchmark: the engine works for the builds too,
+    // so this is context for comparing runs, not noise by itself.
+    const dockerdAveragePercent =
+      cpu0 === undefined || cpu1 === undefined
+        ? undefined
+        : round2(((cpu1 - cpu0) / ((performance.now() - t0) / 1000)) * 100);
     const base = median(results["1 engine"]!.map((o) => o.wallSeconds));
     const summary = Object.fromEntries(
       names.map((n) => {
@@ -126,7 +147,7 @@ async function main(): Promise<void> {
       rounds: ROUNDS,
       results,
       summary,
-      otherActivity: { before, after },
+      otherActivity: { before, after, quietAtStart: quiet, dockerdAveragePercent },
     };
     const md = [
       "# bench:scale — one engine, two engines, two builds at once",
