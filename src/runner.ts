@@ -269,6 +269,37 @@ export async function runLadder(
   });
   const pool = new EnginePool(([] as Engine[]).concat(engine), input.concurrency);
   const results = new Map<string, RungResult>();
+  const record = (result: RungResult) => {
+    results.set(result.rung, result);
+    input.onResult?.(result);
+  };
+  /** The result of a rung that never got as far as a build, announced like any other. */
+  const unbuilt = (
+    plan: RungPlan,
+    status: RungStatus,
+    reason: string,
+    host?: string,
+  ): RungResult => {
+    const now = new Date().toISOString();
+    input.onEvent?.({
+      type: "rung-state",
+      rung: plan.rung.id,
+      state: status,
+      reason,
+      at: Date.now(),
+    });
+    return {
+      rung: plan.rung.id,
+      title: plan.rung.title,
+      base: plan.rung.base,
+      baseImage: plan.baseImage,
+      status,
+      reason,
+      engine: host,
+      startedAt: now,
+      finishedAt: now,
+    };
+  };
   const canBuild = input.canBuild;
   await Promise.all(
     plans.map((plan) =>
@@ -280,52 +311,27 @@ export async function runLadder(
               result = await runRung(plan, input, engine);
             } catch (e) {
               // An engine failure inside one rung fails that rung, not the ladder.
-              const now = new Date().toISOString();
-              result = {
-                rung: plan.rung.id,
-                title: plan.rung.title,
-                base: plan.rung.base,
-                baseImage: plan.baseImage,
-                status: "FAILED",
-                reason: `engine error: ${(e as Error).message}`,
-                engine: engine.host,
-                startedAt: now,
-                finishedAt: now,
-              };
-              input.onEvent?.({
-                type: "rung-state",
-                rung: plan.rung.id,
-                state: "FAILED",
-                at: Date.now(),
-              });
+              result = unbuilt(
+                plan,
+                "FAILED",
+                `engine error: ${(e as Error).message}`,
+                engine.host,
+              );
             }
-            results.set(plan.rung.id, result);
-            input.onResult?.(result);
+            record(result);
           },
           canBuild && !plan.skip ? (e) => canBuild(plan, e) : undefined,
         )
         .catch((e: unknown) => {
           if (!(e instanceof NoEligibleEngine)) throw e;
           // Each base image exists on some engine, but no engine has all this rung needs.
-          const now = new Date().toISOString();
-          const result: RungResult = {
-            rung: plan.rung.id,
-            title: plan.rung.title,
-            base: plan.rung.base,
-            baseImage: plan.baseImage,
-            status: "SKIPPED",
-            reason: "base images unavailable: no engine has every base image this rung needs",
-            startedAt: now,
-            finishedAt: now,
-          };
-          input.onEvent?.({
-            type: "rung-state",
-            rung: plan.rung.id,
-            state: "SKIPPED",
-            at: Date.now(),
-          });
-          results.set(plan.rung.id, result);
-          input.onResult?.(result);
+          record(
+            unbuilt(
+              plan,
+              "SKIPPED",
+              "base images unavailable: no engine has every base image this rung needs",
+            ),
+          );
         }),
     ),
   );
