@@ -16,6 +16,23 @@
 
 export type MergeKind = "file" | "dir" | "symlink" | "hardlink" | "other";
 
+/** The kind of a tar entry, from its header type as tar-stream names it. */
+export function mergeKindOf(type: string | null | undefined): MergeKind {
+  switch (type) {
+    case "file":
+    case "contiguous-file":
+      return "file";
+    case "directory":
+      return "dir";
+    case "symlink":
+      return "symlink";
+    case "link":
+      return "hardlink";
+    default:
+      return "other";
+  }
+}
+
 /** One entry of a layer tar, as far as merging cares. */
 export interface MergeEntry {
   /** Entry name as in the tar ("./a/b/", "a/b", ...); normalised here. */

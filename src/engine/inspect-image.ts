@@ -11,7 +11,7 @@ import type Dockerode from "dockerode";
 import { EngineError } from "../errors.js";
 import { analyzeImage, type AnalyzeOptions } from "../inspect/analyze.js";
 import type { CollectedImage, EntryRecord, InspectReport, LayerData } from "../inspect/types.js";
-import type { MergeKind } from "../squash-merge.js";
+import { mergeKindOf } from "../squash-merge.js";
 import {
   normalizeEntryPath,
   openImageArchive,
@@ -130,7 +130,7 @@ function record(
   header: TarHeader,
   path: string,
 ): ContentSink | undefined {
-  const kind = kindOf(header);
+  const kind = mergeKindOf(header.type);
   const rec: EntryRecord = { path, kind, size: kind === "file" ? header.size : 0 };
   const index = data.entries.length;
   data.entries.push(rec);
@@ -290,21 +290,5 @@ export class GzipSize {
       this.piece = this.pool.takeBuffer();
       this.fill = 0;
     }
-  }
-}
-
-function kindOf(h: TarHeader): MergeKind {
-  switch (h.type) {
-    case "file":
-    case "contiguous-file":
-      return "file";
-    case "directory":
-      return "dir";
-    case "symlink":
-      return "symlink";
-    case "link":
-      return "hardlink";
-    default:
-      return "other";
   }
 }

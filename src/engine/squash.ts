@@ -29,8 +29,8 @@ import {
   planSquash,
   whiteoutName,
   type MergeEntry,
-  type MergeKind,
   type MergeOp,
+  mergeKindOf,
 } from "../squash-merge.js";
 import {
   openImageArchive,
@@ -82,7 +82,11 @@ export async function squashImage(
     const entries: MergeEntry[] = [];
     const headers: Header[] = [];
     for await (const e of layer.entries()) {
-      entries.push({ name: e.path, kind: kindOf(e.header), linkname: e.header.linkname ?? "" });
+      entries.push({
+        name: e.path,
+        kind: mergeKindOf(e.header.type),
+        linkname: e.header.linkname ?? "",
+      });
       headers.push(e.header);
       e.skip();
     }
@@ -286,22 +290,6 @@ function squashedConfig(
       diff_ids: [...layout.layers.slice(0, baseLayers).map((l) => l.diffId), diffId],
     },
   };
-}
-
-function kindOf(h: Header): MergeKind {
-  switch (h.type) {
-    case "file":
-    case "contiguous-file":
-      return "file";
-    case "directory":
-      return "dir";
-    case "symlink":
-      return "symlink";
-    case "link":
-      return "hardlink";
-    default:
-      return "other";
-  }
 }
 
 /** A whiteout or opaque marker, written like the engine writes them. */
