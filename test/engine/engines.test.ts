@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main as cli } from "../../src/cli.js";
 import { runCommand, type RunOptions } from "../../src/commands/run.js";
+import { quietIO, runOptions } from "./helpers/run.js";
 import { resolveEndpoint } from "../../src/engine/endpoint.js";
 import type { RunRecord } from "../../src/types.js";
 import { removeByLabel, SLIM } from "./helpers/docker.js";
@@ -25,28 +26,16 @@ beforeAll(async () => {
   own = await startOwnEngine();
   await copyImage(mainDocker, own.docker, SLIM);
   outDir = await mkdtemp(join(tmpdir(), "shrinkbench-engines-"));
-  const options: RunOptions = {
-    requirements: "test/fixtures/small/requirements.txt",
-    ladder: "modern",
+  const options: RunOptions = runOptions(outDir, {
     // The full rung can only run on the main engine: the second one has no full image.
     rungs: ["full", "slim", "slim-single-layer"],
-    out: outDir,
     name: "engines",
-    format: "json",
     dockerHosts: [main.host, own.host],
-    extraIndexUrls: [],
-    findLinks: [],
-    noHostPipConfig: false,
     // Kept, so that `clean` with both hosts has something to remove on each.
     keepImages: true,
-    concurrency: 1,
-    buildTimeout: 900,
-    smokeTimeout: 120,
     pullTimeout: 10,
-    quiet: true,
-    verbose: false,
-  };
-  const io = { stdout: () => undefined, stderr: () => undefined, isTTY: false, env: process.env };
+  });
+  const io = quietIO();
   const outcome = await runCommand(options, io);
   record = outcome.record;
   exitCode = outcome.exitCode;

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCommand, type RunOptions } from "../../src/commands/run.js";
+import { quietIO, runOptions } from "./helpers/run.js";
 import { DockerEngine } from "../../src/engine/docker-engine.js";
 import { resolveEndpoint } from "../../src/engine/endpoint.js";
 import { RUN_LABEL } from "../../src/plan.js";
@@ -19,28 +20,16 @@ const engine = new DockerEngine(resolveEndpoint(undefined));
 let outDir: string;
 let record: RunRecord;
 
-const io = { stdout: () => undefined, stderr: () => undefined, isTTY: false, env: process.env };
+const io = quietIO();
 
 function options(): RunOptions {
-  return {
+  return runOptions(outDir, {
     requirements: REQUIREMENTS,
-    ladder: "modern",
     rungs: ["slim-single-layer", "slim-prune-pyconly", "minimal", "traced"],
-    out: outDir,
     name: "modern-extra",
-    format: "json",
-    extraIndexUrls: [],
-    findLinks: [],
-    noHostPipConfig: false,
     keepImages: true,
-    concurrency: 1,
-    buildTimeout: 900,
-    smokeTimeout: 120,
-    pullTimeout: 30,
-    quiet: true,
-    verbose: false,
     sizeBudget: "100MB",
-  };
+  });
 }
 
 const rung = (id: string): RungResult => {
