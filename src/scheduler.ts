@@ -93,7 +93,7 @@ export class EnginePool<E> {
   }
 
   private dispatch(): void {
-    for (let w = 0; w < this.waiting.length; ) {
+    for (let w = 0; w < this.waiting.length;) {
       const item = this.waiting[w]!;
       const i = pickEngine(
         this.loads,
