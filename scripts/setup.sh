@@ -206,7 +206,7 @@ ensure_test_tools() {
 		say "tests: chromium present"
 	elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 		say "tests: installing Debian's chromium (the chart test renders the report in it)"
-		apt_install chromium
+		apt_install chromium fonts-dejavu-core
 	else
 		say "tests: chromium is missing; the chart browser test will fail until it is installed"
 	fi
