@@ -8,6 +8,7 @@
 #   SHRINKBENCH_NO_PULL=1 do not try the public registry; build stand-ins directly
 #   SHRINKBENCH_CONFIG    where to write the config file (default ./shrinkbench.config.json)
 #   SHRINKBENCH_SKIP_TEST_TOOLS=1  do not install what only the test suite needs (chromium)
+#   SHRINKBENCH_STANDIN_REPO  repository of the stand-in base images (default shrinkbench/python)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,7 +16,7 @@ cd "$here"
 
 PYTHON_VERSION="${PYTHON_VERSION:-3.11}"
 CONFIG="${SHRINKBENCH_CONFIG:-$here/shrinkbench.config.json}"
-STANDIN_REPO="shrinkbench/python"
+STANDIN_REPO="${SHRINKBENCH_STANDIN_REPO:-shrinkbench/python}"
 DOCKERD_LOG="/var/log/shrinkbench-dockerd.log"
 DOCKERD_PID="/var/run/shrinkbench-dockerd.pid"
 
