@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as http from "node:http";
@@ -8,6 +8,7 @@ import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InputError } from "../src/errors.js";
 import { linksPage, startIndexServer, type IndexServer } from "../src/index-server.js";
+import { pip } from "./helpers/pip.js";
 
 interface Reply {
   status: number;
@@ -279,27 +280,6 @@ const pipWorks = (() => {
 const sixWheel = fs.existsSync(path.join(pypiRoot, "simple", "six"))
   ? fs.readdirSync(path.join(pypiRoot, "files")).find((f) => /^six-.*\.whl$/.test(f))
   : undefined;
-
-/** Runs pip with no config file and no PIP_* variables, so it only knows what we pass. */
-function pip(args: string[]): Promise<{ code: number; out: string }> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!k.startsWith("PIP_") && v !== undefined) env[k] = v;
-  }
-  env.PIP_CONFIG_FILE = "/dev/null";
-  env.PIP_DISABLE_PIP_VERSION_CHECK = "1";
-  return new Promise((resolve) => {
-    execFile(
-      "python3",
-      ["-m", "pip", ...args],
-      { env, timeout: 120_000 },
-      (err, stdout, stderr) => {
-        const code = err ? ((err as { code?: unknown }).code as number) || 1 : 0;
-        resolve({ code, out: `${stdout}${stderr}` });
-      },
-    );
-  });
-}
 
 describe.skipIf(!pipWorks || !sixWheel)("pip against the server", () => {
   it("downloads six from the served /opt/pypi index", { timeout: 120_000 }, async () => {

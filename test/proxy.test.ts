@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startIndexServer, type IndexServer } from "../src/index-server.js";
+import { pip } from "./helpers/pip.js";
 import {
   maskSources,
   mergeSources,
@@ -416,26 +417,6 @@ const pipWorks = (() => {
     return false;
   }
 })();
-
-function pip(args: string[]): Promise<{ code: number; out: string }> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!k.startsWith("PIP_") && v !== undefined) env[k] = v;
-  }
-  env.PIP_CONFIG_FILE = "/dev/null";
-  env.PIP_DISABLE_PIP_VERSION_CHECK = "1";
-  return new Promise((resolve) => {
-    execFile(
-      "python3",
-      ["-m", "pip", ...args],
-      { env, timeout: 120_000 },
-      (err, stdout, stderr) => {
-        const code = err ? ((err as { code?: unknown }).code as number) || 1 : 0;
-        resolve({ code, out: `${stdout}${stderr}` });
-      },
-    );
-  });
-}
 
 describe.skipIf(!pipWorks)("a secret in PIP_INDEX_URL", () => {
   it(
