@@ -11,7 +11,7 @@ export default tseslint.config(
       // Only the engine adapter may talk to Docker.
       "no-restricted-imports": [
         "error",
-        { paths: [{ name: "dockerode", message: "only src/engine/ imports dockerode" }] },
+        { paths: [{ name: "dockerode", message: "only src/docker/ imports dockerode" }] },
       ],
     },
   },
@@ -29,7 +29,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["src/engine/**", "test/engine/**"],
+    files: ["src/docker/**", "test/engine/**"],
     rules: { "no-restricted-imports": "off" },
   },
 );

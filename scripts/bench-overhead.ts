@@ -21,14 +21,14 @@ import {
 } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { loadLadder, loadSmokeScript } from "../src/assets.js";
+import { loadLadder, loadSmokeScript } from "../src/ladder/assets.js";
 import { loadConfig } from "../src/config.js";
-import { startIndexServer } from "../src/index-server.js";
-import { selectRungs } from "../src/ladder.js";
-import { mergeSources, readHostPipSources } from "../src/pip-sources.js";
-import { planRung, RUN_LABEL, RUNG_LABEL } from "../src/plan.js";
-import { loadRequirements } from "../src/requirements.js";
-import { importSmokeTest, smokeCommand } from "../src/smoke.js";
+import { startIndexServer } from "../src/packages/index-server.js";
+import { selectRungs } from "../src/ladder/ladder.js";
+import { mergeSources, readHostPipSources } from "../src/packages/pip-sources.js";
+import { planRung, RUN_LABEL, RUNG_LABEL } from "../src/ladder/plan.js";
+import { loadRequirements } from "../src/requirements/requirements.js";
+import { importSmokeTest, smokeCommand } from "../src/ladder/smoke.js";
 import type { RunRecord } from "../src/types.js";
 import {
   dockerdCpuSeconds,

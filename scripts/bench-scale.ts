@@ -13,8 +13,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../src/config.js";
-import { resolveEndpoint } from "../src/engine/endpoint.js";
-import { RUN_LABEL } from "../src/plan.js";
+import { resolveEndpoint } from "../src/docker/endpoint.js";
+import { RUN_LABEL } from "../src/ladder/plan.js";
 import type { RunRecord } from "../src/types.js";
 import { startOwnEngine } from "../test/engine/helpers/dockerd.js";
 import {

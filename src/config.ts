@@ -2,9 +2,9 @@
 // for `check`, and engines. scripts/setup.sh writes the base roles it prepared.
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { parseEngines } from "./engines.js";
+import { parseEngines } from "./run/engines.js";
 import { InputError } from "./errors.js";
-import { parseJson } from "./record.js";
+import { parseJson } from "./results/record.js";
 import { BASE_ROLES, type BaseRole } from "./types.js";
 
 export const CONFIG_FILE = "shrinkbench.config.json";
@@ -12,7 +12,7 @@ export const CONFIG_FILE = "shrinkbench.config.json";
 export interface Config {
   file?: string;
   bases: Record<BaseRole, string>;
-  /** Raw budget block; src/budget.ts validates it. */
+  /** Raw budget block; src/results/budget.ts validates it. */
   budgets?: unknown;
   /** Docker hosts to build on (`--docker-host` wins); rungs go to the least-busy one. */
   engines?: string[];

@@ -224,7 +224,7 @@ export interface RunRecord {
   /** True when the run was stopped before every rung ran. */
   interrupted: boolean;
   rungs: RungResult[];
-  /** Which rung to adopt (src/recommend.ts); absent in records written before it existed. */
+  /** Which rung to adopt (src/results/recommend.ts); absent in records written before it existed. */
   recommendation?: Recommendation;
 }
 

@@ -5,12 +5,17 @@
 import { existsSync } from "node:fs";
 import { appendFile } from "node:fs/promises";
 
-import { budgetsFromConfig, budgetsFromFlags, type BudgetFlags, type Budgets } from "../budget.js";
-import { renderCheckJson, renderCheckMarkdown } from "../check-report.js";
-import { compareRuns, type CheckReport } from "../compare.js";
+import {
+  budgetsFromConfig,
+  budgetsFromFlags,
+  type BudgetFlags,
+  type Budgets,
+} from "../results/budget.js";
+import { renderCheckJson, renderCheckMarkdown } from "../report/check.js";
+import { compareRuns, type CheckReport } from "../results/compare.js";
 import { CONFIG_FILE, loadConfig, type Config } from "../config.js";
 import { EXIT, InputError } from "../errors.js";
-import { readRunRecord, writeRunRecord } from "../record.js";
+import { readRunRecord, writeRunRecord } from "../results/record.js";
 import type { RunRecord } from "../types.js";
 
 export interface CheckOptions extends BudgetFlags {

@@ -8,15 +8,19 @@ import {
   loadScripts,
   loadSmokeScript,
   loadTemplates,
-} from "../assets.js";
+} from "../ladder/assets.js";
 import { loadConfig } from "../config.js";
 import { InputError } from "../errors.js";
-import { selectRungs } from "../ladder.js";
-import { planRung } from "../plan.js";
-import { readRunRecord } from "../record.js";
-import { smallestPassing } from "../report.js";
-import { flattenConstraints, flattenRequirements, loadRequirements } from "../requirements.js";
-import { importSmokeTest, smokeContextFiles } from "../smoke.js";
+import { selectRungs } from "../ladder/ladder.js";
+import { planRung } from "../ladder/plan.js";
+import { readRunRecord } from "../results/record.js";
+import { smallestPassing } from "../report/run.js";
+import {
+  flattenConstraints,
+  flattenRequirements,
+  loadRequirements,
+} from "../requirements/requirements.js";
+import { importSmokeTest, smokeContextFiles } from "../ladder/smoke.js";
 import type { Ladder, RunRecord } from "../types.js";
 
 export interface RenderOptions {

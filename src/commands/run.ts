@@ -3,25 +3,29 @@ import { randomBytes } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { loadLadder, loadScripts, loadSmokeScript, loadTemplates } from "../assets.js";
+import { loadLadder, loadScripts, loadSmokeScript, loadTemplates } from "../ladder/assets.js";
 import { loadConfig } from "../config.js";
-import { DockerEngine } from "../engine/docker-engine.js";
-import { canBuildOn, isLocalEndpoint, mergeBases, resolveEndpoints } from "../engines.js";
-import { renderHtmlReport } from "../html-report.js";
-import { renderLadderSvg } from "../chart.js";
-import type { Engine } from "../engine/engine.js";
+import { DockerEngine } from "../docker/docker-engine.js";
+import { canBuildOn, isLocalEndpoint, mergeBases, resolveEndpoints } from "../run/engines.js";
+import { renderHtmlReport } from "../report/html.js";
+import { renderLadderSvg } from "../report/chart.js";
+import type { Engine } from "../docker/engine.js";
 import { EXIT, InputError } from "../errors.js";
-import { startIndexServer } from "../index-server.js";
-import { selectRungs } from "../ladder.js";
-import { maskSources, mergeSources, readHostPipSources } from "../pip-sources.js";
-import { RUN_LABEL } from "../plan.js";
-import { createProgress } from "../progress.js";
-import { recordFileName, writeFileAtomic, writeRunRecord } from "../record.js";
-import { renderMarkdown, renderTable } from "../report.js";
-import { flattenConstraints, flattenRequirements, loadRequirements } from "../requirements.js";
-import { ensureBases, runLadder } from "../runner.js";
-import { recommend, renderRecommendationText } from "../recommend.js";
-import { importSmokeTest, scriptSmokeTest, type SmokeTest } from "../smoke.js";
+import { startIndexServer } from "../packages/index-server.js";
+import { selectRungs } from "../ladder/ladder.js";
+import { maskSources, mergeSources, readHostPipSources } from "../packages/pip-sources.js";
+import { RUN_LABEL } from "../ladder/plan.js";
+import { createProgress } from "../run/progress.js";
+import { recordFileName, writeFileAtomic, writeRunRecord } from "../results/record.js";
+import { renderMarkdown, renderTable } from "../report/run.js";
+import {
+  flattenConstraints,
+  flattenRequirements,
+  loadRequirements,
+} from "../requirements/requirements.js";
+import { ensureBases, runLadder } from "../run/runner.js";
+import { recommend, renderRecommendationText } from "../results/recommend.js";
+import { importSmokeTest, scriptSmokeTest, type SmokeTest } from "../ladder/smoke.js";
 import { parseSize } from "../units.js";
 import {
   BASE_ROLES,

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { checkCommand, type CheckOptions } from "../../src/commands/check.js";
 import { defaultBases, type Config } from "../../src/config.js";
 import { InputError } from "../../src/errors.js";
-import { serializeRunRecord } from "../../src/record.js";
+import { serializeRunRecord } from "../../src/results/record.js";
 import type { RunRecord } from "../../src/types.js";
 import { MB, makeRecord, makeRung, recordJson } from "../fixtures/records.js";
 

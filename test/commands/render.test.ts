@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
-import { TEMPLATES_DIR } from "../../src/assets.js";
+import { TEMPLATES_DIR } from "../../src/ladder/assets.js";
 import {
   buildCommand,
   latestRecord,
@@ -13,8 +13,8 @@ import {
   type RenderOptions,
 } from "../../src/commands/render.js";
 import { InputError } from "../../src/errors.js";
-import { serializeRunRecord } from "../../src/record.js";
-import { loadRequirements } from "../../src/requirements.js";
+import { serializeRunRecord } from "../../src/results/record.js";
+import { loadRequirements } from "../../src/requirements/requirements.js";
 import { MB, makeRecord, makeRung } from "../fixtures/records.js";
 
 const REQUIREMENTS = fileURLToPath(new URL("../fixtures/small/requirements.txt", import.meta.url));

@@ -24,7 +24,7 @@ import { delimiter, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { inflateSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-import { renderHtmlReport } from "../../src/html-report.js";
+import { renderHtmlReport } from "../../src/report/html.js";
 import type { RunRecord } from "../../src/types.js";
 import { bars, talkRecord, talkRecordWithFailures } from "../fixtures/talk-record.js";
 

@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkCommand } from "../../src/commands/check.js";
 import { runCommand, type RunOptions } from "../../src/commands/run.js";
 import { quietIO, runOptions } from "./helpers/run.js";
-import { DockerEngine } from "../../src/engine/docker-engine.js";
-import { resolveEndpoint } from "../../src/engine/endpoint.js";
-import { RUN_LABEL } from "../../src/plan.js";
+import { DockerEngine } from "../../src/docker/docker-engine.js";
+import { resolveEndpoint } from "../../src/docker/endpoint.js";
+import { RUN_LABEL } from "../../src/ladder/plan.js";
 
 const engine = new DockerEngine(resolveEndpoint(undefined));
 const io = quietIO();

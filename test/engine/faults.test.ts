@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCommand, type RunOptions } from "../../src/commands/run.js";
 import { quietIO, runOptions } from "./helpers/run.js";
-import { resolveEndpoint } from "../../src/engine/endpoint.js";
-import { parseRunRecord } from "../../src/record.js";
+import { resolveEndpoint } from "../../src/docker/endpoint.js";
+import { parseRunRecord } from "../../src/results/record.js";
 import Docker from "dockerode";
 import { copyImage, startOwnEngine, type OwnEngine } from "./helpers/dockerd.js";
 

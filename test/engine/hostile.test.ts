@@ -7,12 +7,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { main } from "../../src/cli.js";
+import { main } from "../../src/cli/main.js";
 import { runCommand, type RunOptions } from "../../src/commands/run.js";
 import { quietIO, runOptions } from "./helpers/run.js";
-import { DockerEngine } from "../../src/engine/docker-engine.js";
-import { resolveEndpoint } from "../../src/engine/endpoint.js";
-import { RUN_LABEL } from "../../src/plan.js";
+import { DockerEngine } from "../../src/docker/docker-engine.js";
+import { resolveEndpoint } from "../../src/docker/endpoint.js";
+import { RUN_LABEL } from "../../src/ladder/plan.js";
 import { buildImage } from "./helpers/docker.js";
 
 const docker = new Docker(resolveEndpoint(undefined).modem);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { inspectImage } from "../../src/engine/inspect-image.js";
-import { renderInspect } from "../../src/inspect/render.js";
-import type { InspectReport } from "../../src/inspect/types.js";
+import { inspectImage } from "../../src/docker/inspect-image.js";
+import { renderInspect } from "../../src/report/inspect.js";
+import type { InspectReport } from "../../src/image/types.js";
 import { buildImage, engine, newRunId, removeByLabel, RUN_LABEL, SLIM } from "./helpers/docker.js";
 
 const docker = engine();

@@ -6,9 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { resolveEndpoint } from "../../src/engine/endpoint.js";
-import { RUN_LABEL } from "../../src/plan.js";
-import { parseRunRecord } from "../../src/record.js";
+import { resolveEndpoint } from "../../src/docker/endpoint.js";
+import { RUN_LABEL } from "../../src/ladder/plan.js";
+import { parseRunRecord } from "../../src/results/record.js";
 
 const docker = new Docker(resolveEndpoint(undefined).modem);
 let dir: string;

@@ -8,9 +8,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCommand, type RunOptions } from "../../src/commands/run.js";
 import { quietIO, runOptions } from "./helpers/run.js";
-import { DockerEngine } from "../../src/engine/docker-engine.js";
-import { resolveEndpoint } from "../../src/engine/endpoint.js";
-import { RUN_LABEL } from "../../src/plan.js";
+import { DockerEngine } from "../../src/docker/docker-engine.js";
+import { resolveEndpoint } from "../../src/docker/endpoint.js";
+import { RUN_LABEL } from "../../src/ladder/plan.js";
 import type { RunRecord, RungResult } from "../../src/types.js";
 import tar from "tar-stream";
 

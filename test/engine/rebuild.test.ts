@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCommand } from "../../src/commands/run.js";
-import { resolveEndpoint } from "../../src/engine/endpoint.js";
+import { resolveEndpoint } from "../../src/docker/endpoint.js";
 import type { RunRecord } from "../../src/types.js";
 import { removeByLabel } from "./helpers/docker.js";
 import { quietIO, runOptions } from "./helpers/run.js";

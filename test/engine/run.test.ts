@@ -8,10 +8,10 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCommand, type RunOptions } from "../../src/commands/run.js";
 import { quietIO, runOptions } from "./helpers/run.js";
-import { DockerEngine } from "../../src/engine/docker-engine.js";
-import { resolveEndpoint } from "../../src/engine/endpoint.js";
-import { RUN_LABEL } from "../../src/plan.js";
-import { parseRunRecord } from "../../src/record.js";
+import { DockerEngine } from "../../src/docker/docker-engine.js";
+import { resolveEndpoint } from "../../src/docker/endpoint.js";
+import { RUN_LABEL } from "../../src/ladder/plan.js";
+import { parseRunRecord } from "../../src/results/record.js";
 import type { RunRecord, RungResult } from "../../src/types.js";
 
 const docker = new Docker(resolveEndpoint(undefined).modem);

@@ -10,7 +10,7 @@ import { gunzipSync } from "node:zlib";
 import tar from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCommand, type RunOptions } from "../../src/commands/run.js";
-import { resolveEndpoint } from "../../src/engine/endpoint.js";
+import { resolveEndpoint } from "../../src/docker/endpoint.js";
 import type { RunRecord } from "../../src/types.js";
 import { startFakeIndex, type FakeIndex } from "../helpers/fake-index.js";
 import { removeByLabel } from "./helpers/docker.js";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { squashImage, type SquashResult } from "../../src/engine/squash.js";
+import { squashImage, type SquashResult } from "../../src/docker/squash.js";
 import {
   buildImage,
   diffTrees,

@@ -1,0 +1,291 @@
+// The only place that talks to Docker: the Engine interface, backed by dockerode.
+import Docker from "dockerode";
+import { pack as tarPack } from "tar-stream";
+import { EngineError } from "../errors.js";
+import type { EngineInfo } from "../types.js";
+import type {
+  BuildOutcome,
+  BuildRequest,
+  ContainerOutcome,
+  ContainerRun,
+  Engine,
+  ImageInfo,
+} from "./engine.js";
+import type { Endpoint } from "./endpoint.js";
+import type { InspectReport } from "../image/types.js";
+import { inspectImage } from "./inspect-image.js";
+import { squashImage } from "./squash.js";
+
+interface BuildMessage {
+  stream?: string;
+  status?: string;
+  error?: string;
+  errorDetail?: { message?: string };
+  aux?: { ID?: string };
+}
+
+/** Splits a JSON-lines stream into messages; a message may span chunks. */
+export class JsonLines {
+  private buffer = "";
+  push(chunk: Buffer | string): BuildMessage[] {
+    this.buffer += chunk.toString();
+    const lines = this.buffer.split(/\r?\n/);
+    this.buffer = lines.pop() ?? "";
+    return lines.flatMap((l) => this.parse(l));
+  }
+  end(): BuildMessage[] {
+    const rest = this.buffer;
+    this.buffer = "";
+    return this.parse(rest);
+  }
+  private parse(line: string): BuildMessage[] {
+    if (!line.trim()) return [];
+    try {
+      return [JSON.parse(line) as BuildMessage];
+    } catch {
+      return [{ stream: line + "\n" }];
+    }
+  }
+}
+
+/** Undoes Docker's stdout/stderr multiplexing of a non-TTY container's logs. */
+export function demuxLogs(buf: Buffer): string {
+  const out: Buffer[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const size = buf.readUInt32BE(i + 4);
+    out.push(buf.subarray(i + 8, i + 8 + size));
+    i += 8 + size;
+  }
+  return Buffer.concat(out).toString("utf8");
+}
+
+function messageOf(e: unknown): string {
+  const err = e as { json?: { message?: string }; message?: string };
+  return err.json?.message ?? err.message ?? String(e);
+}
+
+export class DockerEngine implements Engine {
+  readonly docker: Docker;
+  readonly host: string;
+
+  constructor(endpoint: Endpoint) {
+    this.docker = new Docker(endpoint.modem);
+    this.host = endpoint.host;
+  }
+
+  async info(): Promise<EngineInfo> {
+    try {
+      const timeout = new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error("no answer within 10 s")), 10_000).unref(),
+      );
+      const v = await Promise.race([this.docker.version(), timeout]);
+      return {
+        host: this.host,
+        version: v.Version,
+        apiVersion: v.ApiVersion,
+        os: v.Os,
+        arch: v.Arch,
+      };
+    } catch (e) {
+      throw new EngineError(
+        `cannot reach the Docker engine at ${this.host}: ${messageOf(e)}`,
+        "start it (on this project's machines: scripts/setup.sh starts one), or point --docker-host / DOCKER_HOST at a running engine",
+      );
+    }
+  }
+
+  async inspectImage(ref: string): Promise<ImageInfo | undefined> {
+    try {
+      const info = await this.docker.getImage(ref).inspect();
+      return { id: info.Id, size: info.Size, layers: info.RootFS?.Layers?.length ?? 0 };
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+      throw new EngineError(`inspecting ${ref} failed: ${messageOf(e)}`);
+    }
+  }
+
+  analyze(ref: string, opts: { gzip: boolean }): Promise<InspectReport> {
+    return inspectImage(this.docker, ref, { gzip: opts.gzip });
+  }
+
+  async pull(ref: string, timeoutMs: number): Promise<{ ok: boolean; error?: string }> {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), timeoutMs);
+    try {
+      const stream = await this.docker.pull(ref, { abortSignal: abort.signal });
+      let error: string | undefined;
+      await new Promise<void>((resolve, reject) => {
+        this.docker.modem.followProgress(
+          stream,
+          (err) => (err ? reject(err) : resolve()),
+          (m: BuildMessage) => {
+            if (m.error) error = m.error;
+          },
+        );
+      });
+      return error ? { ok: false, error } : { ok: true };
+    } catch (e) {
+      return {
+        ok: false,
+        error: abort.signal.aborted ? `no answer within ${timeoutMs / 1000} s` : messageOf(e),
+      };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async build(request: BuildRequest): Promise<BuildOutcome> {
+    const log: string[] = [];
+    const emit = (text: string) => {
+      for (const line of text.replace(/\n$/, "").split("\n")) {
+        log.push(line);
+        request.onLine?.(line);
+      }
+    };
+    let imageId: string | undefined;
+    let error: string | undefined;
+    try {
+      const stream = await this.docker.buildImage(request.context, {
+        t: request.tag,
+        buildargs: request.buildArgs,
+        labels: request.labels,
+        // Host network: the default bridge is off on these engines, and pip must reach 127.0.0.1.
+        networkmode: "host",
+        // Cold builds measure the install itself; a warm rebuild asks for the cache.
+        nocache: !request.cache,
+        pull: false,
+        rm: true,
+        forcerm: true,
+        // The classic builder: BuildKit through the API needs a gRPC session.
+        version: "1",
+        abortSignal: request.signal,
+      } as Docker.ImageBuildOptions);
+      const lines = new JsonLines();
+      const handle = (m: BuildMessage) => {
+        if (m.stream) emit(m.stream);
+        if (m.status) emit(m.status);
+        if (m.aux?.ID) imageId = m.aux.ID;
+        // An error after output began arrives in the stream of an HTTP 200 response.
+        if (m.error || m.errorDetail) {
+          error = m.errorDetail?.message ?? m.error;
+          emit(`ERROR: ${error}`);
+        }
+      };
+      await new Promise<void>((resolve, reject) => {
+        stream.on("data", (chunk: Buffer) => lines.push(chunk).forEach(handle));
+        stream.on("end", () => {
+          lines.end().forEach(handle);
+          resolve();
+        });
+        stream.on("error", reject);
+        stream.on("close", () => resolve());
+      });
+    } catch (e) {
+      error = request.signal?.aborted ? "build cancelled" : messageOf(e);
+      emit(`ERROR: ${error}`);
+    }
+    if (error) return { error, log };
+    if (!imageId)
+      return { error: "the engine finished the build without reporting an image id", log };
+    const confirmed = await this.inspectImage(imageId);
+    if (!confirmed)
+      return { error: `the engine reported image ${imageId} but it does not exist`, log };
+    return { imageId: confirmed.id, log };
+  }
+
+  async runContainer(run: ContainerRun): Promise<ContainerOutcome> {
+    const started = performance.now();
+    const container = await this.docker.createContainer({
+      Image: run.image,
+      Cmd: run.cmd,
+      Entrypoint: [],
+      Labels: run.labels,
+      Tty: false,
+      // The smoke test needs no network at all.
+      HostConfig: { NetworkMode: "none" },
+    });
+    try {
+      if (Object.keys(run.files).length) {
+        const pack = tarPack();
+        for (const [path, content] of Object.entries(run.files)) {
+          pack.entry({ name: path.replace(/^\/+/, ""), mode: 0o644, mtime: new Date(0) }, content);
+        }
+        pack.finalize();
+        const chunks: Buffer[] = [];
+        for await (const c of pack) chunks.push(c as Buffer);
+        await container.putArchive(Buffer.concat(chunks), { path: "/" });
+      }
+      await container.start();
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        container.kill().catch(() => undefined);
+      }, run.timeoutMs);
+      const status = (await container.wait()) as { StatusCode: number };
+      clearTimeout(timer);
+      const logs = (await container.logs({ stdout: true, stderr: true, follow: false })) as Buffer;
+      return {
+        exitCode: status.StatusCode,
+        output: demuxLogs(logs),
+        timedOut,
+        seconds: (performance.now() - started) / 1000,
+      };
+    } finally {
+      await container.remove({ force: true }).catch(() => undefined);
+    }
+  }
+
+  async squash(
+    image: string,
+    base: string,
+    tag: string,
+    labels: Record<string, string>,
+  ): Promise<string> {
+    const { id } = await squashImage(this.docker, image, base, { tag, labels });
+    return id;
+  }
+
+  async removeIntermediates(ids: readonly string[]): Promise<number> {
+    let removed = 0;
+    for (const id of new Set(ids)) {
+      try {
+        const info = await this.docker.getImage(id).inspect();
+        if (info.RepoTags?.length) continue;
+        await this.docker.getImage(info.Id).remove({ force: false });
+        removed++;
+      } catch {
+        // Gone already, or still the parent of a kept image: both are fine.
+      }
+    }
+    return removed;
+  }
+
+  async removeImage(ref: string): Promise<void> {
+    try {
+      await this.docker.getImage(ref).remove({ force: true });
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode !== 404) throw e;
+    }
+  }
+
+  async removeByLabel(
+    label: string,
+    what = { images: true },
+  ): Promise<{ images: string[]; containers: string[] }> {
+    const containers = await this.docker.listContainers({ all: true, filters: { label: [label] } });
+    for (const c of containers) await this.docker.getContainer(c.Id).remove({ force: true });
+    if (!what.images) return { images: [], containers: containers.map((c) => c.Id) };
+    const images = await this.docker.listImages({ all: false, filters: { label: [label] } });
+    const removed: string[] = [];
+    for (const img of images) {
+      try {
+        await this.docker.getImage(img.Id).remove({ force: true });
+        removed.push(img.Id);
+      } catch (e) {
+        if ((e as { statusCode?: number }).statusCode !== 404) throw e;
+      }
+    }
+    return { images: removed, containers: containers.map((c) => c.Id) };
+  }
+}

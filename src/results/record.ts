@@ -1,0 +1,485 @@
+// Run records on disk: parse and validate them, read them, write them atomically, name them.
+
+import { randomBytes } from "node:crypto";
+import { mkdir, open, readFile, rename, unlink } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+
+import { InputError } from "../errors.js";
+import {
+  BASE_ROLES,
+  RUN_RECORD_SCHEMA,
+  RUN_RECORD_VERSION,
+  type RunRecord,
+  type RungStatus,
+} from "../types.js";
+
+const RUNG_STATUSES: readonly RungStatus[] = ["PASS", "FAILED", "SKIPPED"];
+
+const RECORD_HINT =
+  "a run record is the JSON file `shrinkbench run` writes under results/; " +
+  "regenerate it with `shrinkbench run`, or replace a baseline with `shrinkbench check --update-baseline`";
+
+// ---------------------------------------------------------------------------------------------
+// Parsing
+
+/**
+ * Parses and validates a run record. Every complaint is an InputError that names the file and
+ * the JSON path of the field, e.g. `results/baseline.json: rungs[3].image.sizeBytes: expected a
+ * number, got "12"`. Fields this version does not know are kept and ignored.
+ */
+export function parseRunRecord(json: string, file: string): RunRecord {
+  const data = parseJson(json, file, RECORD_HINT);
+  validateRunRecord(data, file);
+  return data;
+}
+
+/**
+ * JSON.parse, but malformed JSON is an InputError naming the file, line, column and offset:
+ * `results/baseline.json:3:12: malformed JSON (position 51): Unexpected token '}'...`.
+ */
+export function parseJson(text: string, file: string, hint?: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw malformedJson(text, file, err, hint);
+  }
+}
+
+/** Reads and validates a run record; a missing or unreadable file is an InputError. */
+export async function readRunRecord(path: string): Promise<RunRecord> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") {
+      throw new InputError(
+        `${path}: no such file`,
+        "check the path; `shrinkbench run` writes run records under results/",
+      );
+    }
+    if (code === "EISDIR") {
+      throw new InputError(`${path}: is a directory, not a run record`, "name the .json file");
+    }
+    throw new InputError(`${path}: cannot read: ${(err as Error).message}`);
+  }
+  return parseRunRecord(text, path);
+}
+
+/** The text written to disk for a record: two-space indented JSON with a final newline. */
+export function serializeRunRecord(record: RunRecord): string {
+  return JSON.stringify(record, null, 2) + "\n";
+}
+
+/** Writes a run record atomically (see writeFileAtomic). */
+export async function writeRunRecord(path: string, record: RunRecord): Promise<void> {
+  await writeFileAtomic(path, serializeRunRecord(record));
+}
+
+/**
+ * Writes `text` to `path` through a temporary file in the same directory and a rename, so that
+ * a process killed while writing leaves the previous file intact. Creates the directory.
+ */
+export async function writeFileAtomic(path: string, text: string): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    const handle = await open(tmp, "w");
+    try {
+      await handle.writeFile(text, "utf8");
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** `<YYYYMMDD-HHMMSS>-<ladder>.json` from the record's startedAt, in UTC. */
+export function recordFileName(record: Pick<RunRecord, "startedAt" | "ladder">): string {
+  const started = new Date(record.startedAt);
+  if (Number.isNaN(started.getTime())) {
+    throw new InputError(`startedAt: not a timestamp: ${JSON.stringify(record.startedAt)}`);
+  }
+  const p = (n: number): string => String(n).padStart(2, "0");
+  const stamp =
+    `${started.getUTCFullYear()}${p(started.getUTCMonth() + 1)}${p(started.getUTCDate())}-` +
+    `${p(started.getUTCHours())}${p(started.getUTCMinutes())}${p(started.getUTCSeconds())}`;
+  const ladder = record.ladder.name.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^[-.]+/, "");
+  return `${stamp}-${ladder || "ladder"}.json`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Malformed JSON: name the line and column
+
+function malformedJson(json: string, file: string, err: unknown, hint?: string): InputError {
+  if (json.trim() === "") {
+    return new InputError(
+      `${file}: empty file, expected ${hint === RECORD_HINT ? "a JSON run record" : "JSON"}`,
+      hint,
+    );
+  }
+  const fromMessage = /at position (\d+)/.exec((err as Error).message);
+  const offset = fromMessage ? Number(fromMessage[1]) : findJsonError(json);
+  const { line, column } = lineColumn(json, offset);
+  const reason = (err as Error).message.replace(/ in JSON at position \d+.*$/, "");
+  return new InputError(
+    `${file}:${line}:${column}: malformed JSON (position ${offset}): ${reason}`,
+    hint,
+  );
+}
+
+function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text[i] === "\n") {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+/**
+ * The offset of the first character at which `text` stops being JSON. Only used after JSON.parse
+ * has failed with a message that carries no position.
+ */
+export function findJsonError(text: string): number {
+  let i = 0;
+  class Stop {
+    constructor(readonly at: number) {}
+  }
+  const ws = (): void => {
+    while (i < text.length && " \t\n\r".includes(text[i] as string)) i++;
+  };
+  const lit = (word: string): void => {
+    for (const ch of word) {
+      if (text[i] !== ch) throw new Stop(i);
+      i++;
+    }
+  };
+  const str = (): void => {
+    if (text[i] !== '"') throw new Stop(i);
+    i++;
+    for (;;) {
+      const ch = text[i];
+      if (ch === undefined || ch < " ") throw new Stop(i);
+      if (ch === '"') break;
+      if (ch === "\\") {
+        i++;
+        const esc = text[i];
+        if (esc === "u") {
+          for (let k = 0; k < 4; k++) {
+            i++;
+            if (!/[0-9a-fA-F]/.test(text[i] ?? "")) throw new Stop(i);
+          }
+        } else if (esc === undefined || !'"\\/bfnrt'.includes(esc)) throw new Stop(i);
+      }
+      i++;
+    }
+    i++;
+  };
+  const num = (): void => {
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
+    if (!m || m[0] === "" || m[0] === "-") throw new Stop(i);
+    i += m[0].length;
+  };
+  const value = (): void => {
+    ws();
+    const ch = text[i];
+    if (ch === "{") {
+      i++;
+      ws();
+      if (text[i] === "}") {
+        i++;
+        return;
+      }
+      for (;;) {
+        ws();
+        str();
+        ws();
+        if (text[i] !== ":") throw new Stop(i);
+        i++;
+        value();
+        ws();
+        if (text[i] === ",") {
+          i++;
+          continue;
+        }
+        if (text[i] === "}") {
+          i++;
+          return;
+        }
+        throw new Stop(i);
+      }
+    } else if (ch === "[") {
+      i++;
+      ws();
+      if (text[i] === "]") {
+        i++;
+        return;
+      }
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ",") {
+          i++;
+          continue;
+        }
+        if (text[i] === "]") {
+          i++;
+          return;
+        }
+        throw new Stop(i);
+      }
+    } else if (ch === '"') str();
+    else if (ch === "t") lit("true");
+    else if (ch === "f") lit("false");
+    else if (ch === "n") lit("null");
+    else num();
+  };
+  try {
+    value();
+    ws();
+    return i < text.length ? i : text.length;
+  } catch (e) {
+    if (e instanceof Stop) return e.at;
+    throw e;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+
+type Json = Record<string, unknown>;
+
+/** Describes a value for an error message: `"12"`, `null`, `an array`, `an object`. */
+function describe(value: unknown): string {
+  if (value === undefined) return "nothing (the field is missing)";
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") return "an object";
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+class Validator {
+  constructor(readonly file: string) {}
+
+  fail(path: string, message: string): never {
+    throw new InputError(`${this.file}: ${path}: ${message}`, RECORD_HINT);
+  }
+
+  expected(path: string, what: string, value: unknown): never {
+    this.fail(path, `expected ${what}, got ${describe(value)}`);
+  }
+
+  object(value: unknown, path: string): Json {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      this.expected(path, "an object", value);
+    }
+    return value as Json;
+  }
+
+  string(obj: Json, key: string, path: string, opts: { optional?: boolean } = {}): void {
+    const v = obj[key];
+    if (v === undefined && opts.optional) return;
+    if (typeof v !== "string") this.expected(join2(path, key), "a string", v);
+  }
+
+  nonEmptyString(obj: Json, key: string, path: string): void {
+    this.string(obj, key, path);
+    if (obj[key] === "") this.fail(join2(path, key), "expected a non-empty string");
+  }
+
+  number(
+    obj: Json,
+    key: string,
+    path: string,
+    opts: { optional?: boolean; integer?: boolean; min?: number } = {},
+  ): void {
+    const v = obj[key];
+    if (v === undefined && opts.optional) return;
+    const p = join2(path, key);
+    if (typeof v !== "number" || !Number.isFinite(v)) this.expected(p, "a number", v);
+    if (opts.integer && !Number.isInteger(v)) this.expected(p, "a whole number", v);
+    if (opts.min !== undefined && v < opts.min) {
+      this.expected(p, `a number of at least ${opts.min}`, v);
+    }
+  }
+
+  boolean(obj: Json, key: string, path: string): void {
+    const v = obj[key];
+    if (typeof v !== "boolean") this.expected(join2(path, key), "true or false", v);
+  }
+
+  oneOf(obj: Json, key: string, path: string, choices: readonly string[]): void {
+    const v = obj[key];
+    if (typeof v !== "string" || !choices.includes(v)) {
+      this.expected(join2(path, key), `one of ${choices.map((c) => `"${c}"`).join(", ")}`, v);
+    }
+  }
+
+  timestamp(obj: Json, key: string, path: string): void {
+    this.string(obj, key, path);
+    if (Number.isNaN(Date.parse(obj[key] as string))) {
+      this.expected(join2(path, key), "an ISO 8601 timestamp", obj[key]);
+    }
+  }
+
+  stringArray(obj: Json, key: string, path: string, opts: { optional?: boolean } = {}): void {
+    const v = obj[key];
+    if (v === undefined && opts.optional) return;
+    const p = join2(path, key);
+    if (!Array.isArray(v)) this.expected(p, "an array of strings", v);
+    v.forEach((item: unknown, i: number) => {
+      if (typeof item !== "string") this.expected(`${p}[${i}]`, "a string", item);
+    });
+  }
+
+  child(obj: Json, key: string, path: string, opts: { optional?: boolean } = {}): Json | undefined {
+    const v = obj[key];
+    if (v === undefined && opts.optional) return undefined;
+    return this.object(v, join2(path, key));
+  }
+}
+
+function join2(path: string, key: string): string {
+  return path === "" ? key : `${path}.${key}`;
+}
+
+function validateRunRecord(data: unknown, file: string): asserts data is RunRecord {
+  const v: Validator = new Validator(file);
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    throw new InputError(
+      `${file}: not a shrinkbench run record: expected a JSON object, got ${describe(data)}`,
+      RECORD_HINT,
+    );
+  }
+  const r = data as Json;
+
+  if (r.schema !== RUN_RECORD_SCHEMA) {
+    throw new InputError(
+      r.schema === undefined
+        ? `${file}: not a shrinkbench run record: schema: missing (expected "${RUN_RECORD_SCHEMA}")`
+        : `${file}: not a shrinkbench run record: schema: expected "${RUN_RECORD_SCHEMA}", got ${describe(r.schema)}`,
+      RECORD_HINT,
+    );
+  }
+  const version = r.schemaVersion;
+  if (typeof version !== "number" || !Number.isInteger(version)) {
+    v.expected("schemaVersion", "a whole number", version);
+  }
+  if (version > RUN_RECORD_VERSION) {
+    throw new InputError(
+      `${file}: schemaVersion: this record was written by a newer shrinkbench ` +
+        `(run record version ${version}; this shrinkbench reads version ${RUN_RECORD_VERSION})`,
+      "upgrade shrinkbench, or regenerate the record with this version",
+    );
+  }
+  if (version !== RUN_RECORD_VERSION) {
+    v.fail("schemaVersion", `unsupported run record version ${version}`);
+  }
+
+  v.nonEmptyString(r, "runId", "");
+
+  const tool = v.child(r, "tool", "") as Json;
+  if (tool.name !== "shrinkbench") v.expected("tool.name", '"shrinkbench"', tool.name);
+  v.string(tool, "version", "tool");
+
+  const ladder = v.child(r, "ladder", "") as Json;
+  v.nonEmptyString(ladder, "name", "ladder");
+  v.string(ladder, "file", "ladder");
+
+  const req = v.child(r, "requirements", "") as Json;
+  v.string(req, "file", "requirements");
+  v.string(req, "hash", "requirements");
+  v.stringArray(req, "names", "requirements");
+
+  const sources = v.child(r, "sources", "") as Json;
+  v.string(sources, "indexUrl", "sources", { optional: true });
+  v.stringArray(sources, "extraIndexUrls", "sources");
+  v.stringArray(sources, "findLinks", "sources");
+  v.stringArray(sources, "trustedHosts", "sources");
+
+  const bases = v.child(r, "bases", "") as Json;
+  for (const role of BASE_ROLES) v.string(bases, role, "bases");
+
+  const engine = v.child(r, "engine", "") as Json;
+  for (const key of ["host", "version", "apiVersion", "os", "arch"]) {
+    v.string(engine, key, "engine");
+  }
+
+  v.timestamp(r, "startedAt", "");
+  v.timestamp(r, "finishedAt", "");
+  v.boolean(r, "interrupted", "");
+
+  if (!Array.isArray(r.rungs)) v.expected("rungs", "an array", r.rungs);
+  const seen = new Map<string, number>();
+  r.rungs.forEach((item: unknown, i: number) => {
+    const path = `rungs[${i}]`;
+    const rung = v.object(item, path);
+    v.nonEmptyString(rung, "rung", path);
+    const id = rung.rung as string;
+    const first = seen.get(id);
+    if (first !== undefined) {
+      v.fail(`${path}.rung`, `duplicate rung id "${id}" (also rungs[${first}])`);
+    }
+    seen.set(id, i);
+    v.string(rung, "title", path);
+    v.oneOf(rung, "base", path, BASE_ROLES);
+    v.string(rung, "baseImage", path);
+    v.oneOf(rung, "status", path, RUNG_STATUSES);
+    v.string(rung, "reason", path, { optional: true });
+
+    const image = v.child(rung, "image", path, { optional: true });
+    if (image) {
+      const ip = `${path}.image`;
+      v.string(image, "id", ip);
+      v.string(image, "tag", ip);
+      v.number(image, "sizeBytes", ip, { integer: true, min: 0 });
+      v.number(image, "baseSizeBytes", ip, { integer: true, min: 0 });
+      v.number(image, "addedBytes", ip, { integer: true });
+      v.number(image, "layers", ip, { integer: true, min: 0 });
+      v.number(image, "baseLayers", ip, { integer: true, min: 0 });
+    }
+    for (const key of ["buildSeconds", "pullSeconds", "postSeconds"]) {
+      v.number(rung, key, path, { optional: true, min: 0 });
+    }
+    v.number(rung, "contextBytes", path, { optional: true, integer: true, min: 0 });
+
+    const smoke = v.child(rung, "smoke", path, { optional: true });
+    if (smoke) {
+      const sp = `${path}.smoke`;
+      v.boolean(smoke, "passed", sp);
+      v.string(smoke, "description", sp);
+      v.number(smoke, "seconds", sp, { min: 0 });
+      v.stringArray(smoke, "outputTail", sp);
+      v.number(smoke, "importSeconds", sp, { optional: true, min: 0 });
+    }
+    v.stringArray(rung, "logTail", path, { optional: true });
+    v.string(rung, "engine", path, { optional: true });
+    v.timestamp(rung, "startedAt", path);
+    v.timestamp(rung, "finishedAt", path);
+  });
+
+  const rec = v.child(r, "recommendation", "", { optional: true });
+  if (rec) {
+    const rp = "recommendation";
+    v.stringArray(rec, "frontier", rp);
+    for (const key of ["smallest", "fastestBuild", "fastestImport"]) {
+      v.string(rec, key, rp, { optional: true });
+    }
+    const budget = v.child(rec, "budget", rp, { optional: true });
+    if (budget) {
+      v.number(budget, "bytes", `${rp}.budget`, { integer: true, min: 0 });
+      v.string(budget, "best", `${rp}.budget`, { optional: true });
+    }
+    v.stringArray(rec, "notes", rp);
+  }
+}
