@@ -27,7 +27,7 @@ import { startIndexServer } from "../src/packages/index-server.js";
 import { selectRungs } from "../src/ladder/ladder.js";
 import { mergeSources, readHostPipSources } from "../src/packages/pip-sources.js";
 import { planRung, RUN_LABEL, RUNG_LABEL } from "../src/ladder/plan.js";
-import { loadRequirements } from "../src/requirements/requirements.js";
+import { loadRequirements } from "../src/requirements/load.js";
 import { importSmokeTest, smokeCommand } from "../src/ladder/smoke.js";
 import type { RunRecord } from "../src/types.js";
 import {

@@ -15,11 +15,8 @@ import { selectRungs } from "../ladder/ladder.js";
 import { planRung } from "../ladder/plan.js";
 import { readRunRecord } from "../results/record.js";
 import { smallestPassing } from "../report/run.js";
-import {
-  flattenConstraints,
-  flattenRequirements,
-  loadRequirements,
-} from "../requirements/requirements.js";
+import { flattenConstraints, flattenRequirements } from "../requirements/flatten.js";
+import { loadRequirements } from "../requirements/load.js";
 import { importSmokeTest, smokeContextFiles } from "../ladder/smoke.js";
 import type { Ladder, RunRecord } from "../types.js";
 

@@ -18,11 +18,8 @@ import { RUN_LABEL } from "../ladder/plan.js";
 import { createProgress } from "../run/progress.js";
 import { recordFileName, writeFileAtomic, writeRunRecord } from "../results/record.js";
 import { renderMarkdown, renderTable } from "../report/run.js";
-import {
-  flattenConstraints,
-  flattenRequirements,
-  loadRequirements,
-} from "../requirements/requirements.js";
+import { flattenConstraints, flattenRequirements } from "../requirements/flatten.js";
+import { loadRequirements } from "../requirements/load.js";
 import { ensureBases, runLadder } from "../run/runner.js";
 import { recommend, renderRecommendationText } from "../results/recommend.js";
 import { importSmokeTest, scriptSmokeTest, type SmokeTest } from "../ladder/smoke.js";

@@ -14,7 +14,7 @@ import {
 } from "../../src/commands/render.js";
 import { InputError } from "../../src/errors.js";
 import { serializeRunRecord } from "../../src/results/record.js";
-import { loadRequirements } from "../../src/requirements/requirements.js";
+import { loadRequirements } from "../../src/requirements/load.js";
 import { MB, makeRecord, makeRung } from "../fixtures/records.js";
 
 const REQUIREMENTS = fileURLToPath(new URL("../fixtures/small/requirements.txt", import.meta.url));
