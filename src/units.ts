@@ -61,11 +61,12 @@ export function formatPercent(ratio: number, opts: { signed?: boolean } = {}): s
 }
 
 /** A duration: "0.4s", "36.2s", "4m05s", "1h02m". */
-export function formatSeconds(seconds: number): string {
+export function formatSeconds(seconds: number, opts: { whole?: boolean } = {}): string {
   if (!Number.isFinite(seconds)) return "n/a";
-  if (seconds < 0) return `-${formatSeconds(-seconds)}`;
-  const tenths = Math.round(seconds * 10) / 10;
-  if (tenths < 60) return `${tenths.toFixed(1)}s`;
+  if (seconds < 0) return `-${formatSeconds(-seconds, opts)}`;
+  // Whole seconds for clocks that tick (progress, estimates); tenths for measured build times.
+  const shown = opts.whole ? Math.round(seconds) : Math.round(seconds * 10) / 10;
+  if (shown < 60) return opts.whole ? `${shown}s` : `${shown.toFixed(1)}s`;
   const whole = Math.round(seconds);
   if (whole < 3600) {
     return `${Math.floor(whole / 60)}m${String(whole % 60).padStart(2, "0")}s`;

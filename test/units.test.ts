@@ -82,6 +82,17 @@ describe("formatSeconds", () => {
   ])("%f → %s", (s, text) => {
     expect(formatSeconds(s)).toBe(text);
   });
+
+  it.each([
+    [0, "0s"],
+    [59.4, "59s"],
+    [59.6, "1m00s"],
+    [65, "1m05s"],
+    [3540, "59m00s"],
+    [3600 + 125, "1h02m"],
+  ])("%f in whole seconds → %s", (s, text) => {
+    expect(formatSeconds(s, { whole: true })).toBe(text);
+  });
 });
 
 describe("parseSize", () => {

@@ -16,7 +16,7 @@ import { renderInspect } from "../report/inspect.js";
 import { readRunRecord, writeFileAtomic } from "../results/record.js";
 import { renderHtmlReport } from "../report/html.js";
 import { renderLadderSvg } from "../report/chart.js";
-import { renderRecommendationText } from "../results/recommend.js";
+import { renderRecommendationText } from "../report/recommendation.js";
 import { renderMarkdown, renderTable } from "../report/run.js";
 
 // Looked up at call time, so that a test can capture what the CLI prints.

@@ -21,7 +21,8 @@ import { renderMarkdown, renderTable } from "../report/run.js";
 import { flattenConstraints, flattenRequirements } from "../requirements/flatten.js";
 import { loadRequirements } from "../requirements/load.js";
 import { ensureBases, runLadder } from "../run/runner.js";
-import { recommend, renderRecommendationText } from "../results/recommend.js";
+import { recommend } from "../results/recommend.js";
+import { renderRecommendationText } from "../report/recommendation.js";
 import { importSmokeTest, scriptSmokeTest, type SmokeTest } from "../ladder/smoke.js";
 import { parseSize } from "../units.js";
 import {

@@ -4,6 +4,7 @@
 import { describeBudget } from "../results/budget.js";
 import type { CheckReport, CheckStatus, RungCheck, RunSummary } from "../results/compare.js";
 import { formatBytes, formatPercent, formatSignedBytes } from "../units.js";
+import { mdCell, mdCode } from "./table.js";
 
 export const CHECK_REPORT_SCHEMA = "shrinkbench/check-report";
 export const CHECK_REPORT_VERSION = 1;
@@ -20,22 +21,6 @@ const STATUS_LABEL: Record<CheckStatus, string> = {
   skipped: "⏭️ skipped",
 };
 
-/** Escapes text for a markdown table cell: pipes, newlines, and inline HTML. */
-function cell(text: string): string {
-  return text
-    .replace(/\\/g, "\\\\")
-    .replace(/\|/g, "\\|")
-    .replace(/</g, "&lt;")
-    .replace(/\r?\n/g, " ");
-}
-
-/** Text in backticks that cannot be broken by a backtick inside it. */
-function code(text: string): string {
-  const ticks = text.includes("`") ? "``" : "`";
-  const pad = text.startsWith("`") || text.endsWith("`") ? " " : "";
-  return `${ticks}${pad}${text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ")}${pad}${ticks}`;
-}
-
 function sideCell(r: RungCheck, which: "baseline" | "current"): string {
   const s = r[which];
   if (!s) return "—";
@@ -51,8 +36,8 @@ function changeCell(r: RungCheck): string {
 }
 
 function runLine(label: string, s: RunSummary): string {
-  const parts = [`run ${code(s.runId)}`, `ladder ${code(s.ladder)}`, s.startedAt];
-  if (s.file) parts.push(code(s.file));
+  const parts = [`run ${mdCode(s.runId)}`, `ladder ${mdCode(s.ladder)}`, s.startedAt];
+  if (s.file) parts.push(mdCode(s.file));
   if (s.interrupted) parts.push("interrupted");
   return `${label}: ${parts.join(", ")}`;
 }
@@ -63,26 +48,27 @@ function runLine(label: string, s: RunSummary): string {
  */
 export function renderCheckMarkdown(report: CheckReport): string {
   const lines: string[] = [];
-  lines.push(`**${cell(report.verdict)}**`, "");
+  lines.push(`**${mdCell(report.verdict)}**`, "");
   lines.push("| Rung | Baseline | Current | Change | Budget | Status |");
   lines.push("| :--- | ---: | ---: | ---: | :--- | :--- |");
   for (const r of report.rungs) {
-    const name = r.title && r.title !== r.rung ? `${code(r.rung)} ${cell(r.title)}` : code(r.rung);
+    const name =
+      r.title && r.title !== r.rung ? `${mdCode(r.rung)} ${mdCell(r.title)}` : mdCode(r.rung);
     lines.push(
       `| ${name} | ${sideCell(r, "baseline")} | ${sideCell(r, "current")} | ${changeCell(r)} ` +
-        `| ${cell(describeBudget(r.budget))} | ${STATUS_LABEL[r.status]} |`,
+        `| ${mdCell(describeBudget(r.budget))} | ${STATUS_LABEL[r.status]} |`,
     );
   }
 
   const details: string[] = [];
   for (const r of report.rungs) {
-    for (const p of r.problems) details.push(`- ❌ ${code(r.rung)} ${cell(p.message)}`);
-    for (const n of r.notes) details.push(`- ${code(r.rung)}: ${cell(n)}`);
+    for (const p of r.problems) details.push(`- ❌ ${mdCode(r.rung)} ${mdCell(p.message)}`);
+    for (const n of r.notes) details.push(`- ${mdCode(r.rung)}: ${mdCell(n)}`);
   }
-  for (const n of report.notes) details.push(`- ${cell(n)}`);
+  for (const n of report.notes) details.push(`- ${mdCell(n)}`);
   if (report.baselineUpdated) {
     details.push(
-      `- baseline updated: the current run was written to ${code(report.baselineUpdated)}`,
+      `- baseline updated: the current run was written to ${mdCode(report.baselineUpdated)}`,
     );
   }
   if (details.length) lines.push("", ...details);

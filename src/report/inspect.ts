@@ -4,6 +4,7 @@
 
 import { formatBytes, formatPercent } from "../units.js";
 import type { InspectReport } from "../image/types.js";
+import { markdownTable, mdCell, textTable, type TextTable } from "./table.js";
 
 export type InspectFormat = "table" | "markdown" | "json";
 
@@ -12,11 +13,9 @@ export interface RenderOptions {
   top?: number;
 }
 
-type Align = "l" | "r";
-interface Table {
-  head: string[];
-  align: Align[];
-  rows: string[][];
+/** Markdown heads read as words ("Size"), the terminal's as `docker images` prints them ("SIZE"). */
+function capitalised(t: TextTable): TextTable {
+  return { ...t, head: t.head.map((h) => h.toLowerCase().replace(/^./, (c) => c.toUpperCase())) };
 }
 
 export function renderInspect(
@@ -30,7 +29,8 @@ export function renderInspect(
   const out: string[] = [];
   const heading = (text: string) => out.push("", md ? `### ${text}` : text.toUpperCase());
   const para = (text: string) => out.push(md ? text : `  ${text}`);
-  const table = (t: Table) => out.push(...(md ? markdownTable(t) : textTable(t)), "");
+  const table = (t: TextTable) =>
+    out.push(...(md ? markdownTable(capitalised(t), { escape: false }) : textTable(t)), "");
 
   const img = report.image;
   const name = img.repoTags[0] ?? img.ref;
@@ -141,7 +141,7 @@ export function renderInspect(
           formatBytes(g.savingsBytes),
           formatBytes(g.size),
           String(g.paths.length),
-          cell(g.paths.join(md ? "<br>" : ", "), md),
+          md ? g.paths.map(mdCell).join("<br>") : g.paths.join(", "),
         ]),
     });
   }
@@ -155,29 +155,5 @@ function shortId(id: string): string {
 
 /** Markdown cells must not break the table. */
 function cell(text: string, md: boolean): string {
-  return md ? text.replace(/\|/g, "\\|").replace(/\n/g, " ") : text;
-}
-
-function textTable(t: Table): string[] {
-  const widths = t.head.map((h, i) =>
-    Math.max(h.length, ...t.rows.map((r) => (r[i] ?? "").length)),
-  );
-  const line = (cells: string[]) =>
-    `  ${cells
-      .map((c, i) => {
-        const last = i === cells.length - 1;
-        if (t.align[i] === "r") return c.padStart(widths[i] ?? 0);
-        return last ? c : c.padEnd(widths[i] ?? 0);
-      })
-      .join("  ")}`.trimEnd();
-  return [line(t.head), ...t.rows.map(line)];
-}
-
-function markdownTable(t: Table): string[] {
-  const row = (cells: string[]) => `| ${cells.join(" | ")} |`;
-  return [
-    row(t.head.map((h) => h.toLowerCase().replace(/^./, (c) => c.toUpperCase()))),
-    row(t.align.map((a) => (a === "r" ? "---:" : ":---"))),
-    ...t.rows.map(row),
-  ];
+  return md ? mdCell(text) : text;
 }

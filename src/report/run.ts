@@ -1,6 +1,5 @@
 // The comparison table of a run, as rows of strings, then as a terminal table or markdown.
-import Table from "cli-table3";
-import { renderRecommendationMarkdown } from "../results/recommend.js";
+import { renderRecommendationMarkdown } from "./recommendation.js";
 import type { RunRecord, RungResult } from "../types.js";
 import {
   formatBytes,
@@ -9,6 +8,13 @@ import {
   formatShortSeconds,
   formatSignedBytes,
 } from "../units.js";
+import {
+  markdownTable,
+  mdCell as escapeCell,
+  oneLine,
+  textTable,
+  type TextTable,
+} from "./table.js";
 
 export const COLUMNS = [
   "rung",
@@ -60,24 +66,34 @@ export function tableRows(record: RunRecord): Row[] {
   });
 }
 
-function oneLine(s: string, max: number): string {
-  const flat = s.replace(/\s+/g, " ").trim();
-  return flat.length > max ? flat.slice(0, max - 1) + "…" : flat;
+const NUMERIC: ReadonlySet<string> = new Set([
+  "size",
+  "vs previous",
+  "% of first",
+  "layers",
+  "build time",
+  "import",
+]);
+
+function asTextTable(record: RunRecord, cell: (column: string, text: string) => string): TextTable {
+  return {
+    head: [...COLUMNS],
+    align: COLUMNS.map((c) => (NUMERIC.has(c) ? "r" : "l")),
+    rows: tableRows(record).map((row) => COLUMNS.map((c) => cell(c, row[c]))),
+  };
 }
 
+/** Aligned columns, as `docker images` prints them; the head in cyan when `color`. */
 export function renderTable(record: RunRecord, opts: { color?: boolean } = {}): string {
-  const table = new Table({
-    head: [...COLUMNS],
-    style: { head: opts.color ? ["cyan"] : [], border: opts.color ? ["grey"] : [] },
-  });
-  for (const row of tableRows(record)) {
-    table.push(COLUMNS.map((c) => (c === "smoke test" ? oneLine(row[c], 60) : row[c])));
-  }
-  return table.toString();
+  const table = asTextTable(record, (c, text) =>
+    c === "smoke test" ? oneLine(text, 60) : oneLine(text, 200),
+  );
+  const paintHead = opts.color ? (line: string) => `\x1b[36m${line}\x1b[39m` : undefined;
+  return textTable(table, { indent: "", paintHead }).join("\n");
 }
 
 function mdCell(s: string): string {
-  return oneLine(s, 200).replace(/\|/g, "\\|").replace(/</g, "&lt;");
+  return escapeCell(oneLine(s, 200));
 }
 
 export function renderMarkdown(record: RunRecord, opts: { chart?: string } = {}): string {
@@ -92,12 +108,13 @@ export function renderMarkdown(record: RunRecord, opts: { chart?: string } = {})
       (record.interrupted ? " · **interrupted: not every rung ran**" : ""),
     "",
     ...(record.notes ?? []).flatMap((n) => [`> note: ${mdCell(n)}`, ""]),
-    `| ${COLUMNS.join(" | ")} |`,
-    `| ${COLUMNS.map((c) => (["size", "vs previous", "% of first", "layers", "build time", "import"].includes(c) ? "---:" : "---")).join(" | ")} |`,
+    ...markdownTable(
+      { ...asTextTable(record, (_c, text) => mdCell(text)), head: [...COLUMNS] },
+      {
+        escape: false,
+      },
+    ),
   ];
-  for (const row of tableRows(record)) {
-    lines.push(`| ${COLUMNS.map((c) => mdCell(row[c])).join(" | ")} |`);
-  }
   if (opts.chart) lines.push("", `![size of each rung](${encodeURI(opts.chart)})`);
   lines.push(...inspectionMarkdown(record));
   if (record.recommendation) {

@@ -4,6 +4,8 @@
 // the state into text and hands it to an injected `write`. Time comes from the events (`at`)
 // and from an injected clock, so every output is reproducible in a test.
 
+import { formatSeconds } from "../units.js";
+
 /** What one rung is doing. */
 export type RungPhase =
   "queued" | "pulling" | "building" | "squashing" | "smoke" | "PASS" | "FAILED" | "SKIPPED";
@@ -169,15 +171,6 @@ export function overall(state: ProgressState, now: number): Overall {
 // ---------------------------------------------------------------------------------------------
 // Text
 
-/** Short duration: "7s", "4m05s", "1h02m". (Private: units.ts was not yet committed.) */
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
-  const m = Math.round(s / 60);
-  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
-}
-
 /** "building step 3/7", "smoke test", "FAILED: no space left". */
 export function describePhase(r: RungProgress): string {
   switch (r.phase) {
@@ -199,16 +192,16 @@ export function describePhase(r: RungProgress): string {
 }
 
 export function overallLine(o: Overall): string {
-  const parts = [`${o.done}/${o.total} done`, `${formatDuration(o.elapsedSeconds)} elapsed`];
+  const parts = [`${o.done}/${o.total} done`, `${formatElapsed(o.elapsedSeconds)} elapsed`];
   if (o.estimateSeconds !== undefined && o.done < o.total)
-    parts.push(`about ${formatDuration(o.estimateSeconds)} left`);
+    parts.push(`about ${formatElapsed(o.estimateSeconds)} left`);
   return parts.join(" · ");
 }
 
 function summaryLine(o: Overall, interrupted: boolean): string {
   const counts = [`${o.passed} PASS`, `${o.failed} FAILED`, `${o.skipped} SKIPPED`];
   const head = interrupted ? "interrupted after" : "finished in";
-  return `${head} ${formatDuration(o.elapsedSeconds)}: ${o.done}/${o.total} rungs, ${counts.join(", ")}`;
+  return `${head} ${formatElapsed(o.elapsedSeconds)}: ${o.done}/${o.total} rungs, ${counts.join(", ")}`;
 }
 
 function oneLine(s: string): string {
@@ -286,7 +279,7 @@ export function renderBlock(
   const lines = state.rungs.map((r) => {
     const elapsed = rungElapsedSeconds(r, now);
     const desc = describePhase(r);
-    const time = elapsed === undefined ? "" : formatDuration(elapsed);
+    const time = elapsed === undefined ? "" : formatElapsed(elapsed);
     // Truncate the plain text first, so colour codes never get cut and lines never wrap.
     const id = stripControl(r.id).padEnd(idWidth);
     const head = `${marker(r.phase)} ${id}  `;
@@ -392,7 +385,7 @@ export class PlainRenderer extends BaseRenderer {
         let line = `${r.id}: ${describePhase(r)}`;
         if (isTerminal(r.phase)) {
           const elapsed = rungElapsedSeconds(r, event.at);
-          if (elapsed !== undefined) line += ` in ${formatDuration(elapsed)}`;
+          if (elapsed !== undefined) line += ` in ${formatElapsed(elapsed)}`;
           line += ` (${overallLine(overall(this.state, event.at))})`;
         }
         w(event.at, line);
@@ -453,4 +446,9 @@ export function createProgress(opts: ProgressOptions): ProgressRenderer {
   if (!opts.isTTY) return new PlainRenderer(io);
   const noColor = (opts.env.NO_COLOR ?? "") !== "";
   return new TtyRenderer(io, { color: opts.color !== false && !noColor, columns: opts.columns });
+}
+
+/** Elapsed and remaining time, in whole seconds: a clock that ticks, never below zero. */
+function formatElapsed(seconds: number): string {
+  return formatSeconds(Math.max(0, seconds), { whole: true });
 }

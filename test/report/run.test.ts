@@ -167,7 +167,7 @@ describe("renderMarkdown", () => {
     const md = renderMarkdown(makeRecord());
     const lines = tableLines(md);
     expect(lines[0]).toBe(`| ${COLUMNS.join(" | ")} |`);
-    expect(lines[1]).toBe("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+    expect(lines[1]).toBe("| :--- | :--- | ---: | ---: | ---: | ---: | ---: | ---: | :--- |");
     expect(lines).toHaveLength(2 + 3);
     expect(lines[2]).toBe("| full | full | 1.69GB | - | 100% | 12 | 36.2s | - | PASS (1.4s) |");
     expect(md).toContain("# shrinkbench: modern ladder for `requirements.txt`");

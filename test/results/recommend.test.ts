@@ -1,41 +1,10 @@
 import { describe, expect, it } from "vitest";
 
 import { parseRunRecord, serializeRunRecord } from "../../src/results/record.js";
-import {
-  recommend,
-  recommendationLines,
-  renderRecommendationMarkdown,
-  renderRecommendationText,
-} from "../../src/results/recommend.js";
-import { renderMarkdown } from "../../src/report/run.js";
-import type { RungResult } from "../../src/types.js";
-import { MB, makeRecord, makeRung } from "../fixtures/records.js";
-
-/** A PASS rung of `size` MB that builds in `build` s and imports in `imp` s. */
-function rung(
-  id: string,
-  size: number,
-  build: number,
-  imp?: number,
-  over: Partial<RungResult> = {},
-) {
-  const r = makeRung(id, { size: size * MB, buildSeconds: build, ...over });
-  if (imp !== undefined) r.smoke = { ...r.smoke!, importSeconds: imp };
-  return r;
-}
-
-// A ladder like the talk's: each rung smaller, most of them slower to build.
-const LADDER: RungResult[] = [
-  rung("full", 1440, 36, 1.3),
-  rung("slim", 579, 46, 1.4),
-  rung("slim-single-layer", 453, 35, 1.5),
-  rung("slim-prune", 428, 88, 1.2),
-  rung("slim-prune-nopyc", 370, 80, 4.9),
-  rung("minimal", 260, 95, 1.2),
-  rung("traced", 120, 110, 1.1),
-  rung("broken", 50, 10, 0.1, { status: "FAILED", reason: "smoke test failed" }),
-  makeRung("alpine", { status: "SKIPPED", image: null, buildSeconds: undefined }),
-];
+import { recommend } from "../../src/results/recommend.js";
+import { recommendationLines, renderRecommendationText } from "../../src/report/recommendation.js";
+import { LADDER, rung } from "../fixtures/ladder-results.js";
+import { MB, makeRecord } from "../fixtures/records.js";
 
 describe("recommend", () => {
   it("keeps on the frontier only the rungs nothing beats on size, build time and import time", () => {
@@ -118,33 +87,10 @@ describe("recommend", () => {
   });
 });
 
-describe("rendering the recommendation", () => {
+describe("the recommendation in the run record", () => {
   const rec = recommend(LADDER, {
     budgetBytes: 300 * MB,
     caveats: { traced: "only as safe as the smoke test's coverage" },
-  });
-
-  it("prints each pick with its size, build time and import time", () => {
-    const text = renderRecommendationText(rec, LADDER);
-    expect(text).toMatch(
-      /Pareto frontier: +traced, minimal, slim-prune-nopyc, slim-prune, slim-single-layer, slim, full\n/,
-    );
-    expect(text).toMatch(/smallest: +traced \(120MB, build 1m50s, import 1\.10s\)\n/);
-    expect(text).toMatch(
-      /fastest to build: +slim-single-layer \(453MB, build 35\.0s, import 1\.50s\)/,
-    );
-    expect(text).toMatch(/best within 300MB: minimal \(260MB, build 1m35s, import 1\.20s\)/);
-    expect(text).toMatch(/warning: +traced: only as safe as the smoke test's coverage/);
-  });
-
-  it("renders a markdown section, and the run's markdown includes it", () => {
-    const md = renderRecommendationMarkdown(rec, LADDER).join("\n");
-    expect(md).toMatch(/^## Recommendation/);
-    expect(md).toContain("- smallest: traced (120MB");
-    expect(md).toContain("- **warning**: traced: only as safe");
-    const record = makeRecord({ rungs: LADDER, recommendation: rec });
-    expect(renderMarkdown(record)).toContain("## Recommendation");
-    expect(renderMarkdown(makeRecord())).not.toContain("## Recommendation");
   });
 
   it("round-trips through the run record, and a bad one names the field", () => {

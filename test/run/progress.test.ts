@@ -2,7 +2,6 @@
 import { describe, expect, it } from "vitest";
 import {
   createProgress,
-  formatDuration,
   initialProgress,
   overall,
   parseBuildStep,
@@ -153,14 +152,6 @@ describe("overall and the estimate", () => {
     expect(o).toMatchObject({ total: 3, done: 3, passed: 1, failed: 1, skipped: 1 });
     expect(o.estimateSeconds).toBe(0);
     expect(o.elapsedSeconds).toBe(91);
-  });
-
-  it("formats durations", () => {
-    expect(formatDuration(0)).toBe("0s");
-    expect(formatDuration(59.4)).toBe("59s");
-    expect(formatDuration(65)).toBe("1m05s");
-    expect(formatDuration(3540)).toBe("59m00s");
-    expect(formatDuration(3600 + 125)).toBe("1h02m");
   });
 });
 
