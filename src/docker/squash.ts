@@ -4,7 +4,7 @@
 //
 // Two reads of `docker save IMAGE`:
 //   1. headers only: the layout (config, layer stack) and every layer's entry list, from
-//      which squash-merge.ts plans the merged layer;
+//      which src/image/squash-merge.ts plans the merged layer;
 //   2. contents: the added layers' entries the plan keeps are copied, in the order the
 //      archive delivers them, into the merged layer tar (a temp file: its size and sha256
 //      are needed before the load). Entries without content (directories, symlinks,
@@ -24,21 +24,11 @@ import type Dockerode from "dockerode";
 import tar from "tar-stream";
 import type { Header, Pack } from "tar-stream";
 import { EngineError } from "../errors.js";
-import {
-  opaqueName,
-  planSquash,
-  whiteoutName,
-  type MergeEntry,
-  type MergeOp,
-  mergeKindOf,
-} from "../image/squash-merge.js";
-import {
-  openImageArchive,
-  scanImageArchive,
-  type HistoryEntry,
-  type ImageArchive,
-  type ImageConfigFile,
-} from "./archive/archive.js";
+import { mergeKindOf, opaqueName, whiteoutName, type MergeEntry } from "../image/overlay.js";
+import { planSquash, type MergeOp } from "../image/squash-merge.js";
+import { scanImageArchive } from "../image/archive/scan.js";
+import type { HistoryEntry, ImageArchive, ImageConfigFile } from "../image/archive/types.js";
+import { openImageArchive } from "./archive/open.js";
 
 export interface SquashOptions {
   /** Tag of the squashed image ("repo:tag"; ":latest" when no tag is given). */

@@ -2,7 +2,7 @@
 // layer added, changed and removed, every version of every path (for the waste numbers),
 // which bytes a later layer deleted or overwrote, and the visible file tree at the end.
 
-import { LayerStack, type MergeKind, type StackedNode } from "./squash-merge.js";
+import { LayerStack, type MergeKind, type StackedNode } from "./overlay.js";
 import type { EntryRecord, LayerData, LayerReport } from "./types.js";
 
 /** A path visible in the final image. */

@@ -3,6 +3,7 @@
 // directory), and per category across the whole image.
 
 import type { VisibleFile } from "./layers.js";
+import { resolvePath } from "./paths.js";
 import type { CategoryId, CategorySize, DistributionSize, PythonBreakdown } from "./types.js";
 
 const SITE = /^(.*?(?:^|\/)(?:site|dist)-packages)\/(.+)$/;
@@ -106,17 +107,6 @@ export function parseRecord(text: string): string[] {
   return out;
 }
 
-/** Joins a RECORD path to its site directory, resolving "..". */
-function resolveIn(site: string, rel: string): string {
-  const parts = rel.startsWith("/") ? [] : site.split("/").filter(Boolean);
-  for (const seg of rel.split("/")) {
-    if (seg === "" || seg === ".") continue;
-    if (seg === "..") parts.pop();
-    else parts.push(seg);
-  }
-  return parts.join("/");
-}
-
 /** "numpy-1.26.4.dist-info" → name and version. */
 function splitDistDir(dir: string): { name: string; version?: string } {
   const base = dir.replace(/\.(dist|egg)-info$/, "");
@@ -180,7 +170,7 @@ export function pythonBreakdown(
     if (!d || text === undefined) continue;
     d.source = "RECORD";
     for (const rel of parseRecord(text)) {
-      const path = resolveIn(site, rel);
+      const path = resolvePath(site, rel);
       const file = visible.get(path);
       if (!file || file.kind !== "file" || claimed.has(path)) continue;
       add(d, file);

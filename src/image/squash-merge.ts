@@ -1,46 +1,22 @@
 // The decisions of a squash, as pure data: given the entry lists of the base image's layers
 // and of the layers a Dockerfile added on top, which entries go into the ONE merged layer
-// that replaces the added ones, and which whiteouts it must carry.
-//
-// Overlay semantics, as in the OCI image spec ("Representing Changes"):
-// - `<dir>/.wh.<name>` deletes <dir>/<name> (and everything under it) from LOWER layers;
-// - `<dir>/.wh..wh..opq` hides everything the lower layers had under <dir>;
-// - whiteouts never apply to entries of their own layer, whatever the order in the tar;
-// - a non-directory replaces whatever was at its path (a directory: with its children);
-//   a directory over a directory only updates the directory's own metadata.
+// that replaces the added ones, and which whiteouts it must carry. The layers are stacked
+// with the overlay model of overlay.ts.
 //
 // The merged layer keeps each path's top-most version among the added layers, drops what
 // the added layers deleted, and whites out only paths that the base has and the added
 // layers deleted. A base directory that the added layers emptied (opaque marker, or
 // deleted and created again) gets an opaque marker instead of one whiteout per child.
 
-export type MergeKind = "file" | "dir" | "symlink" | "hardlink" | "other";
-
-/** The kind of a tar entry, from its header type as tar-stream names it. */
-export function mergeKindOf(type: string | null | undefined): MergeKind {
-  switch (type) {
-    case "file":
-    case "contiguous-file":
-      return "file";
-    case "directory":
-      return "dir";
-    case "symlink":
-      return "symlink";
-    case "link":
-      return "hardlink";
-    default:
-      return "other";
-  }
-}
-
-/** One entry of a layer tar, as far as merging cares. */
-export interface MergeEntry {
-  /** Entry name as in the tar ("./a/b/", "a/b", ...); normalised here. */
-  name: string;
-  kind: MergeKind;
-  /** Hardlinks: the name of the entry they link to. */
-  linkname?: string;
-}
+import {
+  LayerStack,
+  opaqueName,
+  whiteoutName,
+  type MergeEntry,
+  type MergeKind,
+  type StackedNode,
+} from "./overlay.js";
+import { normalizePath, parentOf } from "./paths.js";
 
 /** What to write into the merged layer. `layer` indexes the added layers (0 = first added). */
 export type MergeOp =
@@ -71,163 +47,6 @@ export interface SquashPlan {
     /** Hardlinks turned into files or re-pointed. */
     materialized: number;
   };
-}
-
-export const WHITEOUT_PREFIX = ".wh.";
-export const OPAQUE_MARKER = ".wh..wh..opq";
-
-/** "./usr/bin/" → "usr/bin"; "." → "". */
-export function normalizePath(name: string): string {
-  let p = name;
-  while (p.startsWith("./")) p = p.slice(2);
-  p = p.replace(/^\/+/, "").replace(/\/+$/, "");
-  return p === "." ? "" : p;
-}
-
-export function parentOf(path: string): string {
-  const i = path.lastIndexOf("/");
-  return i < 0 ? "" : path.slice(0, i);
-}
-
-function baseName(path: string): string {
-  return path.slice(path.lastIndexOf("/") + 1);
-}
-
-function join(dir: string, name: string): string {
-  return dir === "" ? name : `${dir}/${name}`;
-}
-
-export type Whiteout =
-  | { kind: "whiteout"; target: string }
-  | { kind: "opaque"; dir: string }
-  /** Other `.wh..wh.*` names (aufs metadata): ignored. */
-  | { kind: "meta" };
-
-/** Recognises whiteout names (on a normalised path). */
-export function classifyWhiteout(path: string): Whiteout | null {
-  const base = baseName(path);
-  if (!base.startsWith(WHITEOUT_PREFIX)) return null;
-  if (base === OPAQUE_MARKER) return { kind: "opaque", dir: parentOf(path) };
-  if (base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) return { kind: "meta" };
-  return { kind: "whiteout", target: join(parentOf(path), base.slice(WHITEOUT_PREFIX.length)) };
-}
-
-export function whiteoutName(path: string): string {
-  return join(parentOf(path), WHITEOUT_PREFIX + baseName(path));
-}
-
-export function opaqueName(dir: string): string {
-  return join(dir, OPAQUE_MARKER);
-}
-
-/** A path of the stacked file system: which layer and entry it comes from. */
-export interface StackedNode {
-  kind: MergeKind;
-  layer: number;
-  /** Index of the entry in its layer; -1 for a directory no entry named (implied by a child). */
-  entry: number;
-  /** Directories: created (or made opaque) in a layer, so lower layers' children are hidden. */
-  fresh: boolean;
-}
-
-/**
- * Called for each path a layer removes from the stack: `replacedBy` is the kind of the entry
- * written at the very same path (an overwrite); undefined when the path was deleted
- * (whiteout, opaque directory, a parent replaced by a non-directory, ...).
- */
-export type RemoveListener = (
-  path: string,
-  node: StackedNode,
-  layer: number,
-  replacedBy: MergeKind | undefined,
-) => void;
-
-/** The union file system of a stack of layers, with overlay semantics. */
-export class LayerStack {
-  readonly nodes = new Map<string, StackedNode>();
-  private readonly children = new Map<string, Set<string>>();
-  private layer = 0;
-
-  constructor(private readonly onRemove?: RemoveListener) {}
-
-  apply(layer: number, entries: readonly MergeEntry[]): void {
-    this.layer = layer;
-    // Whiteouts first: they only ever apply to lower layers.
-    const opaque: string[] = [];
-    entries.forEach((e) => {
-      const wh = classifyWhiteout(normalizePath(e.name));
-      if (wh?.kind === "whiteout") this.remove(wh.target);
-      else if (wh?.kind === "opaque") {
-        this.removeChildren(wh.dir);
-        opaque.push(wh.dir);
-      }
-    });
-    entries.forEach((e, index) => {
-      const path = normalizePath(e.name);
-      if (path === "" || classifyWhiteout(path)) return;
-      const existing = this.nodes.get(path);
-      if (e.kind === "dir" && existing?.kind === "dir") {
-        existing.layer = layer;
-        existing.entry = index;
-        return;
-      }
-      if (existing) this.remove(path, e.kind);
-      this.set(path, { kind: e.kind, layer, entry: index, fresh: true });
-    });
-    for (const dir of opaque) {
-      const node = this.nodes.get(dir);
-      if (node?.kind === "dir") node.fresh = true;
-      else if (dir !== "") {
-        if (node) this.remove(dir);
-        this.set(dir, { kind: "dir", layer, entry: -1, fresh: true });
-      }
-    }
-  }
-
-  /** Forgets which directories were created fresh (call between the base and the added layers). */
-  settle(): void {
-    for (const node of this.nodes.values()) node.fresh = false;
-  }
-
-  hasChildren(path: string): boolean {
-    return (this.children.get(path)?.size ?? 0) > 0;
-  }
-
-  private set(path: string, node: StackedNode): void {
-    this.nodes.set(path, node);
-    let child = path;
-    let parent = parentOf(path);
-    for (;;) {
-      let set = this.children.get(parent);
-      if (!set) this.children.set(parent, (set = new Set()));
-      set.add(child);
-      if (parent === "") break;
-      const p = this.nodes.get(parent);
-      if (p?.kind === "dir") break;
-      if (p) this.remove(parent); // a non-directory where a directory must be
-      this.nodes.set(parent, { kind: "dir", layer: node.layer, entry: -1, fresh: true });
-      child = parent;
-      parent = parentOf(parent);
-    }
-  }
-
-  private removeChildren(path: string): void {
-    const kids = this.children.get(path);
-    if (!kids) return;
-    for (const kid of [...kids]) this.remove(kid);
-  }
-
-  /** Removes a path and everything under it. */
-  remove(path: string, replacedBy?: MergeKind): void {
-    this.removeChildren(path);
-    this.children.delete(path);
-    const node = this.nodes.get(path);
-    if (node) {
-      this.nodes.delete(path);
-      this.onRemove?.(path, node, this.layer, replacedBy);
-    }
-    this.children.get(parentOf(path))?.delete(path);
-  }
 }
 
 /**

@@ -3,7 +3,7 @@
 // InspectReport; render.ts prints it. Bytes are bytes throughout. Exact definitions of
 // every number: docs/inspect.md.
 
-import type { MergeKind } from "./squash-merge.js";
+import type { MergeKind } from "./overlay.js";
 
 /** One entry of a layer tar, as collected. */
 export interface EntryRecord {

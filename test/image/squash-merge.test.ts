@@ -1,15 +1,13 @@
 import { describe, expect, it } from "vitest";
 import {
-  classifyWhiteout,
   LayerStack,
-  normalizePath,
   opaqueName,
-  planSquash,
   whiteoutName,
   type MergeEntry,
   type MergeKind,
-  type SquashPlan,
-} from "../../src/image/squash-merge.js";
+} from "../../src/image/overlay.js";
+import { normalizePath } from "../../src/image/paths.js";
+import { planSquash, type SquashPlan } from "../../src/image/squash-merge.js";
 
 // --- helpers: write the merged layer the way squash.ts does, then compare stacks ---------
 
@@ -130,16 +128,6 @@ const base = [
 const names = (merged: MergeEntry[]) => merged.map((m) => normalizePath(m.name));
 
 // --- examples --------------------------------------------------------------------------
-
-describe("classifyWhiteout", () => {
-  it("tells whiteouts, opaque markers and aufs metadata apart", () => {
-    expect(classifyWhiteout("etc/.wh.issue")).toEqual({ kind: "whiteout", target: "etc/issue" });
-    expect(classifyWhiteout(".wh.app")).toEqual({ kind: "whiteout", target: "app" });
-    expect(classifyWhiteout("d/.wh..wh..opq")).toEqual({ kind: "opaque", dir: "d" });
-    expect(classifyWhiteout(".wh..wh.plnk")).toEqual({ kind: "meta" });
-    expect(classifyWhiteout("etc/issue")).toBeNull();
-  });
-});
 
 describe("planSquash", () => {
   it("keeps the top-most version of a path overwritten across layers", () => {

@@ -1,6 +1,6 @@
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { collectImage } from "../../src/docker/inspect-image.js";
+import { collectImage } from "../../src/image/collect.js";
 import { analyzeImage } from "../../src/image/analyze.js";
 import { renderInspect } from "../../src/report/inspect.js";
 import type { InspectReport } from "../../src/image/types.js";

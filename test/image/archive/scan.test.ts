@@ -1,11 +1,8 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import {
-  normalizeEntryPath,
-  readImageArchive,
-  scanImageArchive,
-  type LayerVisit,
-} from "../../../src/docker/archive/archive.js";
+import { readImageArchive, scanImageArchive } from "../../../src/image/archive/scan.js";
+import type { LayerVisit } from "../../../src/image/archive/types.js";
+import { normalizePath as normalizeEntryPath } from "../../../src/image/paths.js";
 import { chunked, classicSave, ociSave, type FixtureEntry } from "../../fixtures/tar-fixtures.js";
 
 const layers: FixtureEntry[][] = [

@@ -3,7 +3,8 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import tar from "tar-stream";
-import { TarReader, type TarHeader } from "../../../src/docker/archive/archive.js";
+import { TarReader } from "../../../src/image/archive/tar-reader.js";
+import type { TarHeader } from "../../../src/image/archive/types.js";
 import { tarBuffer, type FixtureEntry } from "../../fixtures/tar-fixtures.js";
 
 interface Parsed {

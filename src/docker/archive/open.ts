@@ -1,0 +1,27 @@
+// Opens `docker save` of one image as a stream for the archive reader (src/image/archive/):
+// straight off the engine's unix socket when it has one, else through dockerode.
+
+import type Dockerode from "dockerode";
+import { EngineError } from "../../errors.js";
+import type { ArchiveInput } from "../../image/archive/types.js";
+import { SocketArchive } from "./socket-archive.js";
+
+/** Opens `docker save` of one image as a stream. */
+export async function openImageArchive(docker: Dockerode, ref: string): Promise<ArchiveInput> {
+  const hint = "check the image exists (docker image ls)";
+  const modem = docker.modem as { socketPath?: unknown; version?: unknown };
+  // A reference is a few ASCII characters ([a-z0-9._/:@-]); anything else takes dockerode's way.
+  if (typeof modem.socketPath === "string" && /^[\x21-\x7e]+$/.test(ref)) {
+    const version = typeof modem.version === "string" && modem.version ? `/${modem.version}` : "";
+    try {
+      return await SocketArchive.open(modem.socketPath, `${version}/images/${ref}/get`);
+    } catch (err) {
+      throw new EngineError(`cannot export image ${ref}: ${(err as Error).message}`, hint);
+    }
+  }
+  try {
+    return await docker.getImage(ref).get();
+  } catch (err) {
+    throw new EngineError(`cannot export image ${ref}: ${(err as Error).message}`, hint);
+  }
+}
