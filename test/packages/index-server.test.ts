@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InputError } from "../../src/errors.js";
-import { linksPage, startIndexServer, type IndexServer } from "../../src/packages/index-server.js";
+import { startIndexServer, type IndexServer } from "../../src/packages/index-server.js";
 import { pip } from "../helpers/pip.js";
 
 interface Reply {
@@ -258,12 +258,6 @@ describe("startIndexServer: errors and lifecycle", () => {
     await s.close();
     await s.close();
     await expect(request(s.url, "/")).rejects.toThrow();
-  });
-
-  it("escapes names in generated pages", () => {
-    const html = linksPage("x", ['a"<b>.whl', "dir/"]);
-    expect(html).toContain('<a href="a%22%3Cb%3E.whl">a&quot;&lt;b&gt;.whl</a>');
-    expect(html).toContain('<a href="dir/">dir/</a>');
   });
 });
 

@@ -18,12 +18,6 @@ import {
   type RunCommand,
 } from "../../src/packages/pip-sources.js";
 import { sourceBuildArgs } from "../../src/ladder/plan.js";
-import {
-  normalisePath,
-  rewriteHtml,
-  rewriteJson,
-  splitCredentials,
-} from "../../src/packages/proxy.js";
 import type { PackageSources } from "../../src/types.js";
 import { closedPort, startFakeIndex, type FakeIndex } from "../helpers/fake-index.js";
 
@@ -50,63 +44,6 @@ function get(
 }
 
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
-
-describe("page rewriting", () => {
-  const map = (u: URL) => `/r9${u.pathname}${u.search}${u.hash}`;
-
-  it("rewrites absolute, relative and entity-encoded links, keeping fragments and attributes", () => {
-    const html = [
-      '<a href="https://files.example/packages/a-1.0.whl#sha256=ab" data-requires-python="&gt;=3.8">a</a>',
-      "<a href='../../files/b-1.0.tar.gz'>b</a>",
-      '<a href="/x/c-1.0.whl?x=1&amp;y=2">c</a>',
-      '<a data-href="keep" href=d-1.0.zip>d</a>',
-      '<a href="mailto:someone@example.com">m</a>',
-    ].join("\n");
-    const out = rewriteHtml(html, "https://idx.example/simple/pkg/", map);
-    expect(out).toContain(
-      'href="/r9/packages/a-1.0.whl#sha256=ab" data-requires-python="&gt;=3.8"',
-    );
-    expect(out).toContain('href="/r9/files/b-1.0.tar.gz"');
-    expect(out).toContain('href="/r9/x/c-1.0.whl?x=1&amp;y=2"');
-    expect(out).toContain('data-href="keep" href="/r9/simple/pkg/d-1.0.zip"');
-    expect(out).toContain('href="mailto:someone@example.com"');
-  });
-
-  it("honours <base href> and turns links the map refuses into #", () => {
-    const html = '<base href="https://cdn.example/root/"><a href="f-1.whl">f</a>';
-    const out = rewriteHtml(html, "https://idx.example/simple/f/", (u) =>
-      u.hostname === "cdn.example" ? map(u) : undefined,
-    );
-    expect(out).toContain('<base href="/r9/root/">');
-    expect(out).toContain('href="/r9/root/f-1.whl"');
-    expect(
-      rewriteHtml(
-        '<a href="https://evil.example/x.whl">x</a>',
-        "https://idx.example/",
-        () => undefined,
-      ),
-    ).toContain('href="#"');
-  });
-
-  it("rewrites the files of a PEP 691 JSON page", () => {
-    const json = JSON.stringify({
-      meta: { "api-version": "1.0" },
-      files: [{ filename: "a.whl", url: "../../files/a.whl" }],
-    });
-    const out = JSON.parse(rewriteJson(json, "https://idx.example/simple/a/", map)) as {
-      files: { url: string }[];
-    };
-    expect(out.files[0]!.url).toBe("/r9/files/a.whl");
-  });
-
-  it("splits credentials off a URL into a Basic header", () => {
-    const { url, authorization } = splitCredentials("https://us%40er:t%3Ak@idx.example/simple");
-    expect(url.href).toBe("https://idx.example/simple");
-    expect(authorization).toBe(`Basic ${Buffer.from("us@er:t:k").toString("base64")}`);
-    expect(splitCredentials("https://idx.example/").authorization).toBeUndefined();
-    expect(normalisePath("/a/b%2Bc/%zz")).toBe("/a/b+c/%zz");
-  });
-});
 
 describe.skipIf(!haveIndex)("the proxy in front of a remote index with basic auth", () => {
   let files: FakeIndex;
