@@ -17,6 +17,7 @@ import { CONFIG_FILE, loadConfig, type Config } from "../config.js";
 import { EXIT, InputError } from "../errors.js";
 import { readRunRecord, writeRunRecord } from "../results/record.js";
 import type { RunRecord } from "../types.js";
+import { runCommand, type RunIO, type RunOptions } from "./run.js";
 
 export interface CheckOptions extends BudgetFlags {
   /** The baseline run record. May be absent only with updateBaseline (the first baseline). */
@@ -103,6 +104,23 @@ export async function checkCommand(opts: CheckOptions): Promise<number> {
   opts.stdout(opts.format === "json" ? renderCheckJson(report) : markdown);
   await appendStepSummary(env, markdown);
   return exitCode;
+}
+
+/**
+ * `check REQUIREMENTS` without --current: run the ladder first (with `run`'s flags, quietly),
+ * then check the record it wrote. An interrupted run is not checked: its exit code is returned.
+ */
+export async function runThenCheck(
+  run: RunOptions,
+  check: Omit<CheckOptions, "current" | "stdout">,
+  io: RunIO,
+): Promise<number> {
+  const outcome = await runCommand(
+    { ...run, format: "table", quiet: true },
+    { ...io, stdout: () => undefined },
+  );
+  if (outcome.record.interrupted) return outcome.exitCode;
+  return checkCommand({ ...check, current: outcome.files.json, stdout: io.stdout });
 }
 
 /** Appends to the file named by GITHUB_STEP_SUMMARY, when it is set. */

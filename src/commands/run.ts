@@ -1,37 +1,35 @@
 // `shrinkbench run`: build the ladder for a requirements file, measure it, write the record.
+// A pipeline of named steps: prepare (validate and load every input) → open the engines, base
+// images and package server → run the ladder → finish the record → print.
 import { randomBytes } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import { loadLadder, loadScripts, loadSmokeScript, loadTemplates } from "../ladder/assets.js";
 import { loadConfig } from "../config.js";
-import { DockerEngine } from "../docker/docker-engine.js";
-import { canBuildOn, isLocalEndpoint, mergeBases, resolveEndpoints } from "../run/engines.js";
-import { renderHtmlReport } from "../report/html.js";
-import { renderLadderSvg } from "../report/chart.js";
 import type { Engine } from "../docker/engine.js";
 import { EXIT, InputError } from "../errors.js";
-import { startIndexServer } from "../packages/index-server.js";
 import { selectRungs } from "../ladder/ladder.js";
 import { maskSources, mergeSources, readHostPipSources } from "../packages/pip-sources.js";
 import { RUN_LABEL } from "../ladder/plan.js";
-import { createProgress } from "../run/progress.js";
-import { recordFileName, writeFileAtomic, writeRunRecord } from "../results/record.js";
+import { createProgress, type ProgressEvent } from "../run/progress.js";
+import { RunRecorder, type RecordFiles } from "../results/recorder.js";
 import { renderMarkdown, renderTable } from "../report/run.js";
 import { flattenConstraints, flattenRequirements } from "../requirements/flatten.js";
 import { loadRequirements } from "../requirements/load.js";
-import { ensureBases, runLadder } from "../run/runner.js";
+import { runLadder } from "../run/runner.js";
+import { openRun, type RunSetup } from "../run/setup.js";
 import { recommend } from "../results/recommend.js";
 import { renderRecommendationText } from "../report/recommendation.js";
 import { importSmokeTest, scriptSmokeTest, type SmokeTest } from "../ladder/smoke.js";
 import { parseSize } from "../units.js";
+import { toolVersion } from "../version.js";
 import {
   BASE_ROLES,
   RUN_RECORD_SCHEMA,
   RUN_RECORD_VERSION,
   type BaseRole,
   type RunRecord,
-  type RungResult,
 } from "../types.js";
 
 export type OutputFormat = "table" | "markdown" | "json";
@@ -84,10 +82,8 @@ export interface RunIO {
 export interface RunOutcome {
   exitCode: number;
   record: RunRecord;
-  files: { json: string; markdown: string; svg: string; html: string };
+  files: RecordFiles;
 }
-
-const TOOL_VERSION = "0.1.0";
 
 export function newRunId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
@@ -138,25 +134,9 @@ export async function prepareRun(opts: RunOptions) {
       );
   const budgetBytes =
     opts.sizeBudget === undefined ? undefined : parseSize(opts.sizeBudget, "--size-budget");
-  return { requirements, ladder, config, smoke, budgetBytes };
-}
-
-export async function runCommand(
-  opts: RunOptions,
-  io: RunIO,
-  engineOverride?: Engine | Engine[],
-): Promise<RunOutcome> {
-  const { requirements, ladder, config, smoke, budgetBytes } = await prepareRun(opts);
   const [templates, scripts] = await Promise.all([loadTemplates(ladder), loadScripts()]);
-  const requirementsText = flattenRequirements(requirements);
-  const constraintsText = flattenConstraints(requirements);
-
-  const hostSources = opts.noHostPipConfig ? undefined : await readHostPipSources();
-  // Remote indexes (pip's default, PyPI, included) reach the builds only through the run's
-  // package server, a caching proxy on 127.0.0.1: credentials stay on the host, and an index
-  // that cannot be reached answers 404 at once so pip moves on (see index-server.ts, proxy.ts).
   const sources = mergeSources({
-    host: hostSources,
+    host: opts.noHostPipConfig ? undefined : await readHostPipSources(),
     file: requirements.options,
     flags: {
       indexUrl: opts.indexUrl,
@@ -164,41 +144,57 @@ export async function runCommand(
       findLinks: opts.findLinks,
     },
   });
+  return { requirements, ladder, config, smoke, budgetBytes, templates, scripts, sources };
+}
 
-  const notes: string[] = [];
-  const hosts = [...(opts.dockerHosts ?? []), ...(opts.dockerHost ? [opts.dockerHost] : [])];
-  const endpoints = engineOverride
-    ? []
-    : resolveEndpoints(hosts, config.engines, config.file, io.env);
-  const engines: Engine[] = engineOverride
-    ? ([] as Engine[]).concat(engineOverride)
-    : endpoints.map((e) => new DockerEngine(e));
-  const engineInfos = await Promise.all(engines.map((e) => e.info()));
-  const engineInfo = engineInfos[0]!;
-  for (const e of endpoints.filter((x) => !isLocalEndpoint(x))) {
-    // The package server listens on this machine's 127.0.0.1, where host-network builds on a
-    // remote engine do not look.
-    notes.push(
-      `${e.host} is another machine: its builds reach the package server on 127.0.0.1 only through a forwarded port (e.g. ssh -R); give it its own --index-url otherwise`,
-    );
+type Prepared = Awaited<ReturnType<typeof prepareRun>>;
+
+export async function runCommand(
+  opts: RunOptions,
+  io: RunIO,
+  engineOverride?: Engine | Engine[],
+): Promise<RunOutcome> {
+  const prepared = await prepareRun(opts);
+  const note = (s: string) => {
+    if (!opts.quiet) io.stderr(`shrinkbench: note: ${s}\n`);
+  };
+  const setup = await openRun({
+    hosts: [...(opts.dockerHosts ?? []), ...(opts.dockerHost ? [opts.dockerHost] : [])],
+    config: prepared.config,
+    ladder: prepared.ladder,
+    sources: prepared.sources,
+    pullTimeoutMs: opts.pullTimeout * 1000,
+    wheelCache: opts.wheelCache,
+    env: io.env,
+    engineOverride,
+    onNote: note,
+    onPull: (ref, host) => note(`pulling base image ${ref} on ${host} (not present there)`),
+  });
+  const recorder = new RunRecorder(
+    newRecord(prepared, setup),
+    opts.out,
+    prepared.ladder.rungs.map((r) => r.id),
+    opts.name,
+  );
+  const progress = startProgress(opts, io);
+  try {
+    await runRungs(prepared, setup, recorder, progress.handle, opts, io);
+  } finally {
+    progress.stop();
+    await finishRecord(prepared, setup, recorder, opts, io, progress.handle);
   }
+  return printRun(recorder, opts, io);
+}
 
-  const runId = newRunId();
+/** Step: the record before any rung ran. */
+function newRecord(prepared: Prepared, setup: RunSetup): RunRecord {
+  const { requirements, ladder, config, sources } = prepared;
   const startedAt = new Date().toISOString();
-  const roles = new Set<BaseRole>(
-    ladder.rungs.flatMap((r) => (r.builder ? [r.base, r.builder] : [r.base])),
-  );
-  // Base images are ensured on every engine; a rung runs only where all of its bases are.
-  const ensured = await Promise.all(
-    engines.map((e) => ensureBases(e, config.bases, roles, opts.pullTimeout * 1000)),
-  );
-  const { bases, pullSeconds } = mergeBases(ensured);
-
-  const record: RunRecord = {
+  return {
     schema: RUN_RECORD_SCHEMA,
     schemaVersion: RUN_RECORD_VERSION,
-    runId,
-    tool: { name: "shrinkbench", version: TOOL_VERSION },
+    runId: newRunId(),
+    tool: { name: "shrinkbench", version: toolVersion() },
     ladder: { name: ladder.name, file: ladder.file },
     requirements: {
       file: requirements.file,
@@ -210,36 +206,17 @@ export async function runCommand(
       BaseRole,
       string
     >,
-    engine: engineInfo,
-    ...(engineInfos.length > 1 ? { engines: engineInfos } : {}),
+    engine: setup.engineInfos[0]!,
+    ...(setup.engineInfos.length > 1 ? { engines: setup.engineInfos } : {}),
     startedAt,
     finishedAt: startedAt,
     interrupted: false,
     rungs: [],
   };
-  const base = opts.name ?? recordFileName(record).replace(/\.json$/, "");
-  const files = {
-    json: join(opts.out, `${base}.json`),
-    markdown: join(opts.out, `${base}.md`),
-    svg: join(opts.out, `${base}.svg`),
-    html: join(opts.out, `${base}.html`),
-  };
-  // Full logs live beside the record: results/<name>/logs/<rung>.log.
-  const logDir = join(base, "logs");
-  const logs = new Map<string, string[]>();
-  // Saves run one after another, so a slow write never lands after a newer one.
-  let saving: Promise<void> = Promise.resolve();
-  const save = () => {
-    saving = saving.then(async () => {
-      record.finishedAt = new Date().toISOString();
-      await writeRunRecord(files.json, record);
-      await writeFileAtomic(files.markdown, renderMarkdown(record, { chart: basename(files.svg) }));
-      await writeFileAtomic(files.svg, renderLadderSvg(record));
-      await writeFileAtomic(files.html, renderHtmlReport(record, { logPath: (r) => r.logFile }));
-    });
-    return saving;
-  };
+}
 
+/** Live progress on stderr, redrawn every second on a terminal. */
+function startProgress(opts: RunOptions, io: RunIO) {
   const progress = createProgress({
     isTTY: io.isTTY,
     env: io.env,
@@ -252,112 +229,116 @@ export async function runCommand(
   });
   const ticker = setInterval(() => progress.tick(), 1000);
   ticker.unref();
+  return {
+    handle: (e: ProgressEvent) => progress.handle(e),
+    stop: () => clearInterval(ticker),
+  };
+}
 
-  const server = await startIndexServer(sources, {
-    cacheDir: opts.wheelCache,
-    onNote: (note) => {
-      if (!opts.quiet) io.stderr(`shrinkbench: note: ${note}\n`);
-    },
-  });
-  if (!opts.quiet) for (const n of notes) io.stderr(`shrinkbench: note: ${n}\n`);
-  const results = new Map<string, RungResult>();
-  try {
-    await runLadder(
-      {
-        runId,
-        ladder,
-        bases,
-        sources: server.sources,
-        requirementsText,
-        constraintsText,
-        appDir: opts.app,
-        smoke,
-        templates,
-        scripts,
-        keepImages: opts.keepImages,
-        rebuild: opts.rebuild,
-        inspect: opts.inspect ?? true,
-        buildTimeoutMs: opts.buildTimeout * 1000,
-        smokeTimeoutMs: opts.smokeTimeout * 1000,
-        concurrency: opts.concurrency,
-        canBuild: engines.length > 1 ? canBuildOn(engines, ensured) : undefined,
-        signal: io.signal,
-        onEvent: (e) => {
-          if (e.type === "log")
-            (logs.get(e.rung) ?? logs.set(e.rung, []).get(e.rung)!).push(e.line);
-          progress.handle(e);
-        },
-        onResult: (r) => {
-          const logFile = r.status === "SKIPPED" ? undefined : join(logDir, `${r.rung}.log`);
-          if (logFile) {
-            const text = [
-              ...(logs.get(r.rung) ?? []),
-              ...(r.smoke
-                ? ["", `--- smoke test: ${r.smoke.description}`, ...r.smoke.outputTail]
-                : []),
-            ].join("\n");
-            void writeFileAtomic(join(opts.out, logFile), text + "\n").catch(() => undefined);
-          }
-          results.set(r.rung, {
-            ...r,
-            logFile,
-            pullSeconds: r.status === "SKIPPED" ? undefined : pullSeconds,
-          });
-          // Written after every rung, so an interrupted or crashed run keeps what it measured.
-          record.rungs = ladder.rungs.flatMap((x) => results.get(x.id) ?? []);
-          void save().catch(() => undefined);
-        },
+/** Step: every rung, each result saved into the record as soon as it is known. */
+async function runRungs(
+  prepared: Prepared,
+  setup: RunSetup,
+  recorder: RunRecorder,
+  onProgress: (e: ProgressEvent) => void,
+  opts: RunOptions,
+  io: RunIO,
+): Promise<void> {
+  await runLadder(
+    {
+      runId: recorder.record.runId,
+      ladder: prepared.ladder,
+      bases: setup.bases,
+      sources: setup.server.sources,
+      requirementsText: flattenRequirements(prepared.requirements),
+      constraintsText: flattenConstraints(prepared.requirements),
+      appDir: opts.app,
+      smoke: prepared.smoke,
+      templates: prepared.templates,
+      scripts: prepared.scripts,
+      keepImages: opts.keepImages,
+      rebuild: opts.rebuild,
+      inspect: opts.inspect ?? true,
+      buildTimeoutMs: opts.buildTimeout * 1000,
+      smokeTimeoutMs: opts.smokeTimeout * 1000,
+      concurrency: opts.concurrency,
+      canBuild: setup.canBuild,
+      signal: io.signal,
+      onEvent: (e) => {
+        if (e.type === "log") recorder.log(e.rung, e.line);
+        onProgress(e);
       },
-      engines,
-    );
-  } finally {
-    clearInterval(ticker);
-    await server.close();
-    if (notes.length + server.notes.length) record.notes = [...notes, ...server.notes];
-    record.maxRssBytes = process.resourceUsage().maxRSS * 1024;
-    const served = server.proxy;
-    record.packageServer = {
-      upstreamRequests: served.upstreamRequests,
-      downloads: served.downloads,
-      cacheHits: served.diskHits + served.memoryHits,
-    };
-    record.interrupted = io.signal?.aborted ?? false;
-    record.rungs = ladder.rungs.flatMap((x) => results.get(x.id) ?? []);
-    record.recommendation = recommend(record.rungs, {
-      budgetBytes,
-      caveats: Object.fromEntries(
-        ladder.rungs.flatMap((r) => (r.caveat ? [[r.id, r.caveat]] : [])),
-      ),
-    });
-    progress.handle({ type: "run-end", at: Date.now(), interrupted: record.interrupted });
-    // Containers never outlive the run; images only when --keep-images asked for them.
-    await Promise.all(
-      engines.map((e) =>
-        e
-          .removeByLabel(`${RUN_LABEL}=${runId}`, { images: !opts.keepImages })
-          .catch(() => undefined),
-      ),
-    );
-    await save();
-  }
+      onResult: (r) =>
+        recorder.add({
+          ...r,
+          pullSeconds: r.status === "SKIPPED" ? undefined : setup.pullSeconds,
+        }),
+    },
+    setup.engines,
+  );
+}
 
+/**
+ * Step: close the package server, complete the record (notes, package server counts, the
+ * recommendation), remove the run's containers (and images unless kept), save it a last time.
+ */
+async function finishRecord(
+  prepared: Prepared,
+  setup: RunSetup,
+  recorder: RunRecorder,
+  opts: RunOptions,
+  io: RunIO,
+  onProgress: (e: ProgressEvent) => void,
+): Promise<void> {
+  const { record } = recorder;
+  await setup.close();
+  const notes = setup.notes();
+  if (notes.length) record.notes = notes;
+  record.maxRssBytes = process.resourceUsage().maxRSS * 1024;
+  const served = setup.server.proxy;
+  record.packageServer = {
+    upstreamRequests: served.upstreamRequests,
+    downloads: served.downloads,
+    cacheHits: served.diskHits + served.memoryHits,
+  };
+  record.interrupted = io.signal?.aborted ?? false;
+  recorder.collect();
+  record.recommendation = recommend(record.rungs, {
+    budgetBytes: prepared.budgetBytes,
+    caveats: Object.fromEntries(
+      prepared.ladder.rungs.flatMap((r) => (r.caveat ? [[r.id, r.caveat]] : [])),
+    ),
+  });
+  onProgress({ type: "run-end", at: Date.now(), interrupted: record.interrupted });
+  // Containers never outlive the run; images only when --keep-images asked for them.
+  await Promise.all(
+    setup.engines.map((e) =>
+      e
+        .removeByLabel(`${RUN_LABEL}=${record.runId}`, { images: !opts.keepImages })
+        .catch(() => undefined),
+    ),
+  );
+  await recorder.save();
+}
+
+/** Step: the table (or markdown, or JSON) on stdout, failures and file names on stderr. */
+function printRun(recorder: RunRecorder, opts: RunOptions, io: RunIO): RunOutcome {
+  const { record, files } = recorder;
   if (opts.format === "json") io.stdout(JSON.stringify(record, null, 2) + "\n");
   else if (opts.format === "markdown") io.stdout(renderMarkdown(record));
-  else
+  else {
     io.stdout(
       renderTable(record, { color: io.isTTY && opts.color !== false && !io.env.NO_COLOR }) + "\n",
     );
-  if (opts.format === "table" && record.recommendation) {
-    io.stdout("\n" + renderRecommendationText(record.recommendation, record.rungs));
-  }
-  if (opts.format === "table") {
+    if (record.recommendation) {
+      io.stdout("\n" + renderRecommendationText(record.recommendation, record.rungs));
+    }
     for (const r of record.rungs.filter((x) => x.status === "FAILED")) {
       io.stderr(`FAILED ${r.rung}: ${r.reason ?? ""}\n`);
       if (r.logFile) io.stderr(`  full log: ${join(opts.out, r.logFile)}\n`);
     }
     io.stderr(`results: ${files.json}, ${files.markdown}, ${files.html} (chart: ${files.svg})\n`);
   }
-
   const failed = record.rungs.some((r) => r.status === "FAILED");
   const exitCode = record.interrupted ? EXIT.sigint : failed ? EXIT.failed : EXIT.ok;
   return { exitCode, record, files };

@@ -89,10 +89,3 @@ export function planRung(rung: Rung, input: PlanInput): RungPlan {
     post: rung.post,
   };
 }
-
-/** The base images a plan needs present before it builds: final stage and builder. */
-export function requiredBases(plan: RungPlan): string[] {
-  return plan.builderImage && plan.builderImage !== plan.baseImage
-    ? [plan.baseImage, plan.builderImage]
-    : [plan.baseImage];
-}

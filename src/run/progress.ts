@@ -8,7 +8,7 @@ import { formatSeconds } from "../units.js";
 
 /** What one rung is doing. */
 export type RungPhase =
-  "queued" | "pulling" | "building" | "squashing" | "smoke" | "PASS" | "FAILED" | "SKIPPED";
+  "queued" | "building" | "squashing" | "smoke" | "PASS" | "FAILED" | "SKIPPED";
 
 export const TERMINAL_PHASES: readonly RungPhase[] = ["PASS", "FAILED", "SKIPPED"];
 
@@ -176,8 +176,6 @@ export function describePhase(r: RungProgress): string {
   switch (r.phase) {
     case "queued":
       return "queued";
-    case "pulling":
-      return "pulling base";
     case "building":
       return r.step !== undefined && r.steps !== undefined
         ? `building step ${r.step}/${r.steps}`

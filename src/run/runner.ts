@@ -1,8 +1,8 @@
 // Runs a ladder: for each rung, plan → context → build → post steps → measure → smoke test.
 // One failed rung never stops the ladder; everything measured is handed back even when the
 // run is interrupted.
-import { packContext, contextEntries } from "../ladder/context.js";
-import type { Engine } from "../docker/engine.js";
+import { packContext, contextEntries, type ContextEntry } from "../ladder/context.js";
+import type { BuildOutcome, Engine } from "../docker/engine.js";
 import { summarizeInspection } from "../image/summary.js";
 import { planRung, type BaseImages, type RungPlan } from "../ladder/plan.js";
 import type { ProgressEvent, RungPhase } from "./progress.js";
@@ -14,7 +14,14 @@ import {
   smokeContextFiles,
   type SmokeTest,
 } from "../ladder/smoke.js";
-import type { Ladder, PackageSources, RungResult, RungStatus } from "../types.js";
+import type {
+  Ladder,
+  PackageSources,
+  RungInspection,
+  RungResult,
+  RungStatus,
+  SmokeResult,
+} from "../types.js";
 
 export interface RunInput {
   runId: string;
@@ -60,33 +67,49 @@ function intermediateIds(log: readonly string[]): string[] {
   });
 }
 
-async function runRung(plan: RungPlan, input: RunInput, engine: Engine): Promise<RungResult> {
+/** What a rung's result says about the rung whatever happens to it. */
+function rungReporter(plan: RungPlan, input: RunInput, engine: Engine) {
   const { rung } = plan;
-  const startedAt = new Date().toISOString();
-  const emit = (state: RungPhase, reason?: string) =>
-    input.onEvent?.({ type: "rung-state", rung: rung.id, state, at: Date.now(), reason });
-  const base = {
+  const head = {
     rung: rung.id,
     title: rung.title,
     base: rung.base,
     baseImage: plan.baseImage,
     engine: engine.host,
-    startedAt,
+    startedAt: new Date().toISOString(),
   };
+  const phase = (state: RungPhase, reason?: string) =>
+    input.onEvent?.({ type: "rung-state", rung: rung.id, state, at: Date.now(), reason });
+  const log = (line: string) =>
+    input.onEvent?.({ type: "log", rung: rung.id, line, at: Date.now() });
   const finish = (status: RungStatus, extra: Partial<RungResult>): RungResult => {
-    emit(status, extra.reason);
-    return { ...base, status, ...extra, finishedAt: new Date().toISOString() };
+    phase(status, extra.reason);
+    return { ...head, status, ...extra, finishedAt: new Date().toISOString() };
   };
+  return { phase, log, finish };
+}
+type Reporter = ReturnType<typeof rungReporter>;
 
-  if (plan.skip) return finish("SKIPPED", { reason: plan.skip });
-  if (input.signal?.aborted)
-    return finish("SKIPPED", { reason: "run interrupted before this rung started" });
+interface Built {
+  outcome: BuildOutcome;
+  buildSeconds: number;
+  contextBytes: number;
+  /** The context's entries, for a warm rebuild. */
+  entries: ContextEntry[];
+  /** Aborted by the run's signal or the build timeout. */
+  signal: AbortSignal;
+  timedOut: () => boolean;
+}
 
-  const template = input.templates[plan.template];
-  if (template === undefined)
-    return finish("FAILED", { reason: `template ${plan.template} not found` });
-
-  emit("building");
+/** Step 1: pack the context and build the image (cold: the engine's cache is off). */
+async function buildStep(
+  plan: RungPlan,
+  template: string,
+  input: RunInput,
+  engine: Engine,
+  report: Reporter,
+): Promise<Built> {
+  report.phase("building");
   const entries = await contextEntries({
     dockerfile: template,
     requirements: input.requirementsText,
@@ -106,78 +129,89 @@ async function runRung(plan: RungPlan, input: RunInput, engine: Engine): Promise
     buildArgs: plan.buildArgs,
     labels: plan.labels,
     signal,
-    onLine: (line) => input.onEvent?.({ type: "log", rung: rung.id, line, at: Date.now() }),
+    onLine: report.log,
   });
   const buildSeconds = (performance.now() - t0) / 1000;
-  const contextBytes = context.bytes();
-  // The warm rebuild runs while the cold build's layers (builder stages too) are still there.
-  let rebuildSeconds: number | undefined;
-  const rebuildLog: string[] = [];
-  if (input.rebuild && outcome.imageId) {
-    const onLine = (line: string) => {
-      rebuildLog.push(line);
-      input.onEvent?.({ type: "log", rung: rung.id, line, at: Date.now() });
-    };
-    onLine("--- warm rebuild (--rebuild): cache on, one application file changed");
-    const warm = await measureRebuild(engine, plan, entries, {
-      marker: input.runId,
-      signal,
-      onLine,
-    }).catch((e: Error) => ({ seconds: undefined, error: e.message, changed: "", log: [] }));
-    rebuildSeconds = warm.seconds;
-    onLine(
-      warm.seconds === undefined
-        ? `--- warm rebuild failed: ${warm.error}`
-        : `--- warm rebuild after changing ${warm.changed}: ${warm.seconds.toFixed(1)} s`,
-    );
-  }
-  await engine
-    .removeIntermediates([...intermediateIds(outcome.log), ...intermediateIds(rebuildLog)])
-    .catch(() => 0);
+  return {
+    outcome,
+    buildSeconds,
+    contextBytes: context.bytes(),
+    entries,
+    signal,
+    timedOut: () => timeout.aborted,
+  };
+}
 
-  if (!outcome.imageId) {
-    const reason = timeout.aborted
-      ? `build exceeded --build-timeout (${input.buildTimeoutMs / 1000} s)`
-      : input.signal?.aborted
-        ? "run interrupted during the build"
-        : `build failed: ${outcome.error}`;
-    return finish("FAILED", { reason, buildSeconds, contextBytes, logTail: tail(outcome.log) });
-  }
+/**
+ * Step 2 (--rebuild): time a warm rebuild with one application file changed. Runs while the
+ * cold build's layers (builder stages too) are still there. Returns the seconds and its log.
+ */
+async function warmRebuildStep(
+  plan: RungPlan,
+  built: Built,
+  input: RunInput,
+  engine: Engine,
+  report: Reporter,
+): Promise<{ seconds?: number; log: string[] }> {
+  const log: string[] = [];
+  const onLine = (line: string) => {
+    log.push(line);
+    report.log(line);
+  };
+  onLine("--- warm rebuild (--rebuild): cache on, one application file changed");
+  const warm = await measureRebuild(engine, plan, built.entries, {
+    marker: input.runId,
+    signal: built.signal,
+    onLine,
+  }).catch((e: Error) => ({ seconds: undefined, error: e.message, changed: "", log: [] }));
+  onLine(
+    warm.seconds === undefined
+      ? `--- warm rebuild failed: ${warm.error}`
+      : `--- warm rebuild after changing ${warm.changed}: ${warm.seconds.toFixed(1)} s`,
+  );
+  return { seconds: warm.seconds, log };
+}
 
-  let imageId = outcome.imageId;
-  let postSeconds: number | undefined;
-  if (plan.post.includes("squash")) {
-    emit("squashing");
-    const p0 = performance.now();
-    try {
-      const squashed = await engine.squash(imageId, plan.baseImage, plan.tag, plan.labels);
-      await engine.removeImage(imageId);
-      imageId = squashed;
-    } catch (e) {
-      await engine.removeImage(imageId).catch(() => undefined);
-      return finish("FAILED", {
-        reason: `squash failed: ${(e as Error).message}`,
-        buildSeconds,
-        contextBytes,
-        logTail: tail(outcome.log),
-      });
-    }
-    postSeconds = (performance.now() - p0) / 1000;
-  }
+/** Why a build produced no image. */
+function buildFailure(built: Built, input: RunInput): string {
+  if (built.timedOut()) return `build exceeded --build-timeout (${input.buildTimeoutMs / 1000} s)`;
+  if (input.signal?.aborted) return "run interrupted during the build";
+  return `build failed: ${built.outcome.error}`;
+}
 
+/** Step 3 (post: squash): the image squashed to one layer above its base; the original removed. */
+async function squashStep(
+  plan: RungPlan,
+  imageId: string,
+  engine: Engine,
+  report: Reporter,
+): Promise<{ imageId: string; seconds: number } | { error: string }> {
+  report.phase("squashing");
+  const t0 = performance.now();
+  try {
+    const squashed = await engine.squash(imageId, plan.baseImage, plan.tag, plan.labels);
+    await engine.removeImage(imageId);
+    return { imageId: squashed, seconds: (performance.now() - t0) / 1000 };
+  } catch (e) {
+    await engine.removeImage(imageId).catch(() => undefined);
+    return { error: `squash failed: ${(e as Error).message}` };
+  }
+}
+
+/** Step 4: the image's size and layers, and what it adds above its base (the engine's numbers). */
+async function measureStep(
+  plan: RungPlan,
+  imageId: string,
+  engine: Engine,
+): Promise<RungResult["image"] | undefined> {
   const [image, baseImage] = await Promise.all([
     engine.inspectImage(imageId),
     engine.inspectImage(plan.baseImage),
   ]);
-  if (!image || !baseImage) {
-    return finish("FAILED", {
-      reason: `image ${imageId} vanished before it was measured`,
-      buildSeconds,
-    });
-  }
+  if (!image || !baseImage) return undefined;
   // A FROM scratch rung holds nothing of its base image: all of it is added.
-  const fromBase = rung.scratch ? { size: 0, layers: 0 } : baseImage;
-  const measure = {
+  const fromBase = plan.rung.scratch ? { size: 0, layers: 0 } : baseImage;
+  return {
     id: image.id,
     tag: plan.tag,
     sizeBytes: image.size,
@@ -186,72 +220,109 @@ async function runRung(plan: RungPlan, input: RunInput, engine: Engine): Promise
     layers: image.layers,
     baseLayers: fromBase.layers,
   };
+}
 
-  emit("smoke");
+/** Step 5: the smoke test in a container of the image; a test that cannot run fails. */
+async function smokeStep(
+  plan: RungPlan,
+  imageId: string,
+  input: RunInput,
+  engine: Engine,
+  report: Reporter,
+): Promise<SmokeResult> {
+  report.phase("smoke");
   const run = smokeCommand(input.smoke);
-  let smoke;
   try {
     const result = await engine.runContainer({
-      image: image.id,
+      image: imageId,
       cmd: run.cmd,
       files: run.files,
       labels: plan.labels,
       timeoutMs: input.smokeTimeoutMs,
     });
-    smoke = parseSmokeOutput(input.smoke, result);
+    return parseSmokeOutput(input.smoke, result);
   } catch (e) {
-    smoke = {
+    return {
       passed: false,
       description: input.smoke.description,
       seconds: 0,
       outputTail: [`could not run the smoke test: ${(e as Error).message}`],
     };
   }
-  let inspection: RungResult["inspection"];
-  if (input.inspect) {
-    try {
-      inspection = summarizeInspection(await engine.analyze(image.id, { gzip: false }));
-    } catch {
-      // The breakdown is an aid; a rung's result never depends on it.
-    }
+}
+
+/** Step 6: where the image's bytes are. An aid: a rung's result never depends on it. */
+async function inspectStep(
+  imageId: string,
+  input: RunInput,
+  engine: Engine,
+): Promise<RungInspection | undefined> {
+  if (!input.inspect) return undefined;
+  try {
+    return summarizeInspection(await engine.analyze(imageId, { gzip: false }));
+  } catch {
+    return undefined;
   }
+}
+
+/** One rung: build → (warm rebuild) → (squash) → measure → smoke test → inspect → verdict. */
+async function runRung(plan: RungPlan, input: RunInput, engine: Engine): Promise<RungResult> {
+  const report = rungReporter(plan, input, engine);
+  if (plan.skip) return report.finish("SKIPPED", { reason: plan.skip });
+  if (input.signal?.aborted)
+    return report.finish("SKIPPED", { reason: "run interrupted before this rung started" });
+  const template = input.templates[plan.template];
+  if (template === undefined)
+    return report.finish("FAILED", { reason: `template ${plan.template} not found` });
+
+  const built = await buildStep(plan, template, input, engine, report);
+  const { outcome, buildSeconds, contextBytes } = built;
+  const warm: { seconds?: number; log: string[] } =
+    input.rebuild && outcome.imageId
+      ? await warmRebuildStep(plan, built, input, engine, report)
+      : { log: [] };
+  await engine
+    .removeIntermediates([...intermediateIds(outcome.log), ...intermediateIds(warm.log)])
+    .catch(() => 0);
+  const failed = (reason: string) =>
+    report.finish("FAILED", { reason, buildSeconds, contextBytes, logTail: tail(outcome.log) });
+  if (!outcome.imageId) return failed(buildFailure(built, input));
+
+  let imageId = outcome.imageId;
+  let postSeconds: number | undefined;
+  if (plan.post.includes("squash")) {
+    const squashed = await squashStep(plan, imageId, engine, report);
+    if ("error" in squashed) return failed(squashed.error);
+    imageId = squashed.imageId;
+    postSeconds = squashed.seconds;
+  }
+
+  const image = await measureStep(plan, imageId, engine);
+  if (!image)
+    return report.finish("FAILED", {
+      reason: `image ${imageId} vanished before it was measured`,
+      buildSeconds,
+    });
+  const smoke = await smokeStep(plan, image.id, input, engine, report);
+  const inspection = await inspectStep(image.id, input, engine);
   if (!input.keepImages) await engine.removeImage(image.id).catch(() => undefined);
 
   const common = {
-    image: measure,
+    image,
     buildSeconds,
-    ...(rebuildSeconds !== undefined ? { rebuildSeconds } : {}),
+    ...(warm.seconds !== undefined ? { rebuildSeconds: warm.seconds } : {}),
     postSeconds,
     contextBytes,
     smoke,
     inspection,
   };
-  return smoke.passed
-    ? finish("PASS", common)
-    : finish("FAILED", {
-        ...common,
-        reason: `smoke test failed: ${smoke.outputTail.filter((l) => l.startsWith("FAILED")).join("; ") || smoke.outputTail.at(-1) || "no output"}`,
-        logTail: smoke.outputTail,
-      });
-}
-
-/** Ensures the base images are present: local, else pulled, else marked unavailable. */
-export async function ensureBases(
-  engine: Engine,
-  images: BaseImages["images"],
-  roles: ReadonlySet<string>,
-  pullTimeoutMs: number,
-): Promise<{ bases: BaseImages; pullSeconds: number }> {
-  const unavailable: BaseImages["unavailable"] = {};
-  const t0 = performance.now();
-  for (const [role, ref] of Object.entries(images) as [keyof typeof images, string][]) {
-    if (!roles.has(role)) continue;
-    if (await engine.inspectImage(ref)) continue;
-    const pulled = await engine.pull(ref, pullTimeoutMs);
-    if (!pulled.ok)
-      unavailable[role] = `not present and cannot be pulled (${pulled.error ?? "unknown error"})`;
-  }
-  return { bases: { images, unavailable }, pullSeconds: (performance.now() - t0) / 1000 };
+  if (smoke.passed) return report.finish("PASS", common);
+  const failures = smoke.outputTail.filter((l) => l.startsWith("FAILED")).join("; ");
+  return report.finish("FAILED", {
+    ...common,
+    reason: `smoke test failed: ${failures || smoke.outputTail.at(-1) || "no output"}`,
+    logTail: smoke.outputTail,
+  });
 }
 
 /** Runs the ladder; with several engines, each rung goes to the least-busy one (scheduler.ts). */

@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest";
 import {
   imageTag,
   planRung,
-  requiredBases,
   RUN_LABEL,
   RUNG_LABEL,
   sourceBuildArgs,
@@ -110,13 +109,12 @@ describe("planRung", () => {
     const plan = planRung(rung({ builder: "full", template: "multistage.Dockerfile" }), input());
     expect(plan.builderImage).toBe("py:full");
     expect(plan.buildArgs).toMatchObject({ BASE_IMAGE: "py:slim", BUILDER_IMAGE: "py:full" });
-    expect(requiredBases(plan)).toEqual(["py:slim", "py:full"]);
   });
 
-  it("needs one base when builder and final stage share it", () => {
+  it("a builder on the final stage's base uses that one image", () => {
     const plan = planRung(rung({ base: "alpine", builder: "alpine" }), input());
-    expect(requiredBases(plan)).toEqual(["py:alpine"]);
-    expect(requiredBases(planRung(rung(), input()))).toEqual(["py:slim"]);
+    expect(plan.baseImage).toBe("py:alpine");
+    expect(plan.builderImage).toBe("py:alpine");
   });
 
   it("omits empty source args", () => {

@@ -20,8 +20,7 @@ function run(): ProgressEvent[] {
   const s = (sec: number) => T0 + sec * 1000;
   return [
     { type: "run-start", rungs: [{ id: "a" }, { id: "b" }, { id: "c" }], at: s(0) },
-    { type: "rung-state", rung: "a", state: "pulling", at: s(0) },
-    { type: "rung-state", rung: "a", state: "building", at: s(5) },
+    { type: "rung-state", rung: "a", state: "building", at: s(0) },
     { type: "log", rung: "a", line: "Step 1/3 : FROM slim" },
     { type: "log", rung: "a", line: " ---> 1234" },
     { type: "log", rung: "a", line: "Step 2/3 : RUN pip install -r requirements.txt" },
@@ -98,7 +97,6 @@ describe("reduceProgress", () => {
     }
     expect(states.filter((s, i) => s !== states[i - 1])).toEqual([
       "queued",
-      "pulling",
       "building",
       "building 1/3",
       "building 2/3",
@@ -142,7 +140,7 @@ describe("overall and the estimate", () => {
     }
     const passAt = events.findIndex((e) => e.type === "rung-state" && e.state === "PASS");
     expect(estimates.slice(0, passAt).every((x) => x === undefined)).toBe(true);
-    // a took 60 s (from pulling to PASS); b and c remain.
+    // a took 60 s (from building to PASS); b and c remain.
     expect(estimates[passAt]).toBe(120);
     const failAt = events.findIndex((e) => e.type === "rung-state" && e.state === "FAILED");
     // mean of 60 and 30 = 45, one left.
@@ -164,7 +162,6 @@ describe("plain renderer (not a TTY)", () => {
     for (const l of lines) expect(l).toMatch(/^\d\d:\d\d:\d\dZ /);
     expect(lines.map((l) => l.slice(10))).toEqual([
       "ladder of 3 rungs",
-      "a: pulling base",
       "a: building",
       "a: building step 1/3",
       "a: building step 2/3",
@@ -257,10 +254,9 @@ describe("TTY renderer", () => {
     const distinct = seen.filter((s, i) => s !== seen[i - 1]);
     expect(distinct).toEqual([
       "a queued",
-      "› a pulling base 0s",
-      "› a building 5s",
-      "› a building step 1/3 5s",
-      "› a building step 2/3 5s",
+      "› a building 0s",
+      "› a building step 1/3 0s",
+      "› a building step 2/3 0s",
       "› a building step 3/3 40s",
       "› a smoke test 50s",
       "✓ a PASS 1m00s",
@@ -273,7 +269,7 @@ describe("TTY renderer", () => {
 
   it("refreshes elapsed times on tick", () => {
     const h = harness({ isTTY: true, env: {} });
-    h.feed(run().slice(0, 3));
+    h.feed(run().slice(0, 2));
     h.setClock(T0 + 125_000);
     h.p.tick();
     const last = h.chunks[h.chunks.length - 1]!;

@@ -1,0 +1,185 @@
+// Flag definitions shared by several commands: where a ladder comes from, and every flag of
+// `run` (which `check` accepts too, to run the ladder before checking it).
+import type { Argv } from "yargs";
+import type { OutputFormat, RunOptions } from "../commands/run.js";
+import { InputError } from "../errors.js";
+
+export function sourceOptions<T>(y: Argv<T>) {
+  return y
+    .option("ladder", {
+      alias: "l",
+      type: "string",
+      default: "modern",
+      describe: "built-in ladder name (see `shrinkbench list`) or path to a ladder JSON file",
+    })
+    .option("config", {
+      type: "string",
+      describe: "config file (default: ./shrinkbench.config.json if present)",
+    });
+}
+
+export function runOptions<T>(y: Argv<T>) {
+  return sourceOptions(y)
+    .positional("requirements", { type: "string", describe: "the requirements.txt to build" })
+    .option("rung", {
+      alias: "r",
+      type: "string",
+      array: true,
+      default: [] as string[],
+      describe: "only these rungs (repeatable)",
+    })
+    .option("app", {
+      type: "string",
+      describe: "project folder to COPY into the image; enables the .dockerignore rungs",
+    })
+    .option("test", {
+      type: "string",
+      describe:
+        "Python script run in every image instead of the default import test; exit 0 = PASS",
+    })
+    .option("out", {
+      alias: "o",
+      type: "string",
+      default: "results",
+      describe: "folder for the run's JSON and markdown record",
+    })
+    .option("name", {
+      type: "string",
+      describe: "base name of the record files (default: <timestamp>-<ladder>)",
+    })
+    .option("format", {
+      alias: "f",
+      choices: ["table", "markdown", "json"] as const,
+      default: "table" as const,
+      describe: "what to print on stdout",
+    })
+    .option("docker-host", {
+      type: "string",
+      array: true,
+      default: [] as string[],
+      describe:
+        "engine endpoint (unix://, tcp://, ssh://); repeat it to build on several engines, each rung on the least-busy one; default: `engines` in the config, DOCKER_HOST, the docker context, the default socket",
+    })
+    .option("index-url", {
+      type: "string",
+      describe: "pip index for every rung (default: the host's pip configuration)",
+    })
+    .option("extra-index-url", {
+      type: "string",
+      array: true,
+      default: [] as string[],
+      describe: "extra pip index (repeatable)",
+    })
+    .option("find-links", {
+      type: "string",
+      array: true,
+      default: [] as string[],
+      describe: "folder or URL of wheels (repeatable)",
+    })
+    .option("no-host-pip-config", {
+      type: "boolean",
+      default: false,
+      describe: "ignore the host's pip configuration",
+    })
+    .option("wheel-cache", {
+      type: "string",
+      describe:
+        "folder that keeps files fetched from remote indexes across runs (within a run each file is fetched once anyway)",
+    })
+    .option("size-budget", {
+      type: "string",
+      describe:
+        "the size you accept, e.g. 300MB or 1.2GB: the recommendation names the rung that builds fastest within it",
+    })
+    .option("keep-images", {
+      type: "boolean",
+      default: false,
+      describe:
+        "keep each rung's image (tagged shrinkbench/<rung>:<run id>); default: remove after measuring",
+    })
+    .option("rebuild", {
+      type: "boolean",
+      default: false,
+      describe:
+        "with --app: also time a warm rebuild of each rung (cache on) after one application file changes",
+    })
+    .option("inspect", {
+      type: "boolean",
+      default: true,
+      describe:
+        "record where each rung's bytes are (layers, waste, packages); --no-inspect skips it",
+    })
+    .option("concurrency", {
+      type: "number",
+      default: 1,
+      describe:
+        "builds at once on each engine; keep 1 for honest build times: concurrent builds on one engine share its CPU and disk and slow each other down",
+    })
+    .option("build-timeout", {
+      type: "number",
+      default: 3600,
+      describe: "seconds before a build is cancelled and its rung FAILED",
+    })
+    .option("smoke-timeout", {
+      type: "number",
+      default: 300,
+      describe: "seconds the smoke test may take",
+    })
+    .option("pull-timeout", {
+      type: "number",
+      default: 120,
+      describe: "seconds to wait for a missing base image to pull",
+    })
+    .option("quiet", {
+      alias: "q",
+      type: "boolean",
+      default: false,
+      describe: "print only the final table",
+    })
+    .option("verbose", {
+      alias: "v",
+      type: "boolean",
+      default: false,
+      describe: "stream the build output",
+    })
+    .option("color", { type: "boolean", describe: "colour on a terminal (NO_COLOR is honoured)" });
+}
+
+export type RunArgs = Awaited<ReturnType<typeof runOptions>["argv"]>;
+
+export function toRunOptions(a: RunArgs): RunOptions {
+  if (!a.requirements) {
+    throw new InputError(
+      "name the requirements file to build",
+      "e.g. shrinkbench run requirements.txt",
+    );
+  }
+  return {
+    requirements: a.requirements,
+    ladder: a.ladder,
+    rungs: a.rung,
+    app: a.app,
+    test: a.test,
+    out: a.out,
+    name: a.name,
+    format: a.format as OutputFormat,
+    config: a.config,
+    dockerHosts: a["docker-host"],
+    indexUrl: a["index-url"],
+    extraIndexUrls: a["extra-index-url"],
+    findLinks: a["find-links"],
+    noHostPipConfig: a["no-host-pip-config"],
+    wheelCache: a["wheel-cache"],
+    keepImages: a["keep-images"],
+    rebuild: a.rebuild,
+    inspect: a.inspect,
+    sizeBudget: a["size-budget"],
+    concurrency: a.concurrency,
+    buildTimeout: a["build-timeout"],
+    smokeTimeout: a["smoke-timeout"],
+    pullTimeout: a["pull-timeout"],
+    quiet: a.quiet,
+    verbose: a.verbose,
+    color: a.color,
+  };
+}
