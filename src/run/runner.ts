@@ -5,6 +5,7 @@ import { packContext, contextEntries, type ContextEntry } from "../ladder/contex
 import type { BuildOutcome, Engine } from "../docker/engine.js";
 import { summarizeInspection } from "../image/summary.js";
 import { planRung, type BaseImages, type RungPlan } from "../ladder/plan.js";
+import { markDockerfile } from "../ladder/run-marks.js";
 import type { ProgressEvent, RungPhase } from "./progress.js";
 import { measureRebuild } from "./rebuild.js";
 import { EnginePool, NoEligibleEngine } from "./scheduler.js";
@@ -111,7 +112,11 @@ async function buildStep(
 ): Promise<Built> {
   report.phase("building");
   const entries = await contextEntries({
-    dockerfile: template,
+    dockerfile: markDockerfile(template, {
+      labels: plan.labels,
+      runId: input.runId,
+      buildkit: false,
+    }),
     requirements: input.requirementsText,
     constraints: input.constraintsText,
     scripts: input.scripts,

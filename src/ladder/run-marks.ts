@@ -1,0 +1,126 @@
+// What makes everything a run builds findable by `clean`, whatever ends the run. Pure: a
+// Dockerfile's text in, the text the engine builds out.
+//
+// - The classic builder commits an image after every step, and the build's `labels` reach only
+//   the final image: a build killed midway (SIGKILL, an OOM kill, a CI timeout) leaves a chain
+//   of untagged images that only the base's labels name. A LABEL step right after each FROM
+//   labels every image committed after it, builder stages included. The value is written
+//   literally: an `ARG` + `LABEL $ARG` pair would commit one unlabelled image for the ARG step,
+//   and templates the user copies stay free of shrinkbench's labels (a copied label would let
+//   `clean --all-runs` delete the user's own images).
+// - BuildKit commits no intermediate images, but keeps a build cache record per step, and the
+//   engine's /system/df names a record by the command that made it ("mount / from exec /bin/sh
+//   -c <command>", "cached mount <target> from exec ..."). A shell comment naming the run at the
+//   end of every shell-form RUN makes those records findable without any state kept by the run.
+//
+// Neither rewrite changes what the build does: a LABEL is metadata, a comment is not run.
+
+/** The marker a BuildKit RUN carries, and that its cache records' descriptions then carry. */
+export const RUN_MARK = "shrinkbench-run=";
+
+/** Quotes a LABEL value for the Dockerfile: double quotes, with `\`, `"` and `$` escaped. */
+function quoteLabelValue(value: string): string {
+  return `"${value.replace(/[\\"$]/g, (c) => `\\${c}`)}"`;
+}
+
+const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+interface Line {
+  text: string;
+  /** Keyword of the instruction this physical line starts, uppercased; undefined for others. */
+  starts?: string;
+  /** Whether the instruction continues on the next physical line. */
+  continues: boolean;
+}
+
+/** Physical lines with where instructions start, as the classic parser sees them (escape `\`). */
+function scan(text: string): Line[] {
+  const out: Line[] = [];
+  let inside = false;
+  let heredoc: string | undefined;
+  for (const raw of text.split("\n")) {
+    const line = raw.replace(/\r$/, "");
+    if (heredoc !== undefined) {
+      // A BuildKit heredoc body: nothing in it is an instruction.
+      if (line.replace(/^\t+/, "") === heredoc) heredoc = undefined;
+      out.push({ text: raw, continues: false });
+      continue;
+    }
+    const trimmed = line.trim();
+    const comment = trimmed.startsWith("#");
+    let starts: string | undefined;
+    if (!inside && !comment && trimmed !== "") starts = /^(\S+)/.exec(trimmed)![1]!.toUpperCase();
+    // Comment and blank lines inside a continuation do not end it.
+    const next: boolean = inside
+      ? comment || trimmed === "" || /\\\s*$/.test(line)
+      : starts !== undefined && /\\\s*$/.test(line);
+    out.push({ text: raw, starts, continues: next });
+    inside = next;
+    const here = /<<-?\s*["']?([A-Za-z_][A-Za-z0-9_]*)["']?/.exec(line);
+    if (!inside && starts !== undefined && here) heredoc = here[1];
+  }
+  return out;
+}
+
+/**
+ * Adds `LABEL k="v" ...` after every FROM instruction (after its last line, when it continues).
+ * Label keys must be plain (letters, digits, `.`, `_`, `-`); values are quoted and escaped.
+ */
+export function labelStages(dockerfile: string, labels: Record<string, string>): string {
+  const entries = Object.entries(labels);
+  if (entries.length === 0) return dockerfile;
+  for (const [key] of entries) {
+    if (!LABEL_KEY.test(key)) throw new Error(`label key ${JSON.stringify(key)} is not plain`);
+  }
+  const label = `LABEL ${entries.map(([k, v]) => `${k}=${quoteLabelValue(v)}`).join(" ")}`;
+  const out: string[] = [];
+  let pendingFrom = false;
+  for (const line of scan(dockerfile)) {
+    if (line.starts === "FROM") pendingFrom = true;
+    out.push(line.text);
+    if (pendingFrom && !line.continues) {
+      out.push(label);
+      pendingFrom = false;
+    }
+  }
+  return out.join("\n");
+}
+
+/**
+ * Appends ` # shrinkbench-run=<runId>` to every shell-form RUN instruction (to its last line).
+ * Exec-form RUNs (`RUN ["cmd", ...]`) and heredoc RUNs are left as they are: a comment there
+ * would be an argument or a line of the script.
+ */
+export function markRuns(dockerfile: string, runId: string): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(runId))
+    throw new Error(`run id ${JSON.stringify(runId)} is not plain`);
+  const out: string[] = [];
+  let inRun: "shell" | "other" | undefined;
+  for (const line of scan(dockerfile)) {
+    if (line.starts) {
+      if (line.starts !== "RUN") inRun = undefined;
+      else {
+        const rest = line.text.trim().replace(/^\S+\s*/, "");
+        const command = rest.replace(/^(--\S+\s+)*/, "");
+        inRun = command.startsWith("[") || /<<-?\s*["']?[A-Za-z_]/.test(rest) ? "other" : "shell";
+      }
+    }
+    if (inRun === "shell" && !line.continues && line.text.trim() !== "") {
+      out.push(`${line.text.replace(/\s+$/, "")} # ${RUN_MARK}${runId}`);
+      inRun = undefined;
+      continue;
+    }
+    if (!line.continues) inRun = undefined;
+    out.push(line.text);
+  }
+  return out.join("\n");
+}
+
+/** The Dockerfile a rung's build sends: its stages labelled, and, for BuildKit, its RUNs marked. */
+export function markDockerfile(
+  dockerfile: string,
+  opts: { labels: Record<string, string>; runId: string; buildkit: boolean },
+): string {
+  const labelled = labelStages(dockerfile, opts.labels);
+  return opts.buildkit ? markRuns(labelled, opts.runId) : labelled;
+}
