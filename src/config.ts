@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { parseEngines } from "./run/engines.js";
 import { InputError } from "./errors.js";
-import { parseJson } from "./results/record.js";
+import { fieldError, isJsonObject, parseJson } from "./validation.js";
 import { BASE_ROLES, type BaseRole } from "./types.js";
 
 export const CONFIG_FILE = "shrinkbench.config.json";
@@ -42,32 +42,28 @@ export function isImageReference(ref: string): boolean {
 }
 
 export function parseConfig(raw: unknown, file: string): Config {
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+  if (!isJsonObject(raw)) {
     throw new InputError(`${file}: expected a JSON object at the top level`);
   }
-  const obj = raw as Record<string, unknown>;
+  const obj = raw;
   const bases = defaultBases();
   if (obj.bases !== undefined) {
-    if (typeof obj.bases !== "object" || obj.bases === null || Array.isArray(obj.bases)) {
-      throw new InputError(
-        `${file}: bases: expected an object mapping full/slim/alpine to image names`,
-      );
+    if (!isJsonObject(obj.bases)) {
+      throw fieldError(file, "bases", "expected an object mapping full/slim/alpine to image names");
     }
     for (const [role, image] of Object.entries(obj.bases)) {
+      const path = `bases.${role}`;
       if (!BASE_ROLES.includes(role as BaseRole)) {
-        throw new InputError(
-          `${file}: bases.${role}: unknown base role`,
-          `the roles are ${BASE_ROLES.join(", ")}`,
-        );
+        throw fieldError(file, path, "unknown base role", `the roles are ${BASE_ROLES.join(", ")}`);
       }
       if (typeof image !== "string" || !image.trim()) {
-        throw new InputError(
-          `${file}: bases.${role}: expected an image name, e.g. "python:3.11-slim"`,
-        );
+        throw fieldError(file, path, 'expected an image name, e.g. "python:3.11-slim"');
       }
       if (!isImageReference(image)) {
-        throw new InputError(
-          `${file}: bases.${role}: ${JSON.stringify(image)} is not a valid image reference`,
+        throw fieldError(
+          file,
+          path,
+          `${JSON.stringify(image)} is not a valid image reference`,
           'write [REGISTRY/]NAME[:TAG][@DIGEST] with a lowercase name, e.g. "python:3.11-slim"',
         );
       }

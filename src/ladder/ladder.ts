@@ -1,6 +1,7 @@
 // Ladders are data (variants/*.json). This module validates them, so that a user's own
 // ladder file fails with the field that is wrong rather than halfway through a run.
 import { InputError } from "../errors.js";
+import { describeValue, fieldError, isJsonObject, parseJson } from "../validation.js";
 import { BASE_ROLES, type BaseRole, type ContextMode, type Ladder, type Rung } from "../types.js";
 
 const CONTEXT_MODES: readonly ContextMode[] = ["requirements", "app", "app-dockerignore"];
@@ -21,27 +22,18 @@ export const RESERVED_ARGS = [
 type Json = unknown;
 
 function fail(file: string, path: string, problem: string, hint?: string): never {
-  throw new InputError(
-    `${file}: ${path}: ${problem}`,
+  throw fieldError(
+    file,
+    path,
+    problem,
     hint ?? "see variants/modern.json for a complete example of a ladder file",
   );
-}
-
-function isObject(v: Json): v is Record<string, Json> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-function describe(v: Json): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "an array";
-  if (typeof v === "string") return JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v);
-  return typeof v === "object" ? "an object" : `${typeof v} ${String(v)}`;
 }
 
 function requireString(obj: Record<string, Json>, key: string, file: string, path: string): string {
   const v = obj[key];
   if (typeof v !== "string" || v.trim() === "") {
-    fail(file, `${path}.${key}`, `expected a non-empty string, got ${describe(v)}`);
+    fail(file, `${path}.${key}`, `expected a non-empty string, got ${describeValue(v)}`);
   }
   return v;
 }
@@ -55,7 +47,11 @@ function optionalRole(
   const v = obj[key];
   if (v === undefined) return undefined;
   if (typeof v !== "string" || !BASE_ROLES.includes(v as BaseRole)) {
-    fail(file, `${path}.${key}`, `expected one of ${BASE_ROLES.join(", ")}, got ${describe(v)}`);
+    fail(
+      file,
+      `${path}.${key}`,
+      `expected one of ${BASE_ROLES.join(", ")}, got ${describeValue(v)}`,
+    );
   }
   return v as BaseRole;
 }
@@ -76,7 +72,7 @@ const RUNG_KEYS = new Set([
 ]);
 
 function parseRung(raw: Json, file: string, path: string): Rung {
-  if (!isObject(raw)) fail(file, path, `expected an object, got ${describe(raw)}`);
+  if (!isJsonObject(raw)) fail(file, path, `expected an object, got ${describeValue(raw)}`);
   for (const key of Object.keys(raw)) {
     if (!RUNG_KEYS.has(key)) {
       fail(file, `${path}.${key}`, "unknown field", `a rung has: ${[...RUNG_KEYS].join(", ")}`);
@@ -87,7 +83,7 @@ function parseRung(raw: Json, file: string, path: string): Rung {
     fail(
       file,
       `${path}.id`,
-      `${describe(id)} is not a valid rung id`,
+      `${describeValue(id)} is not a valid rung id`,
       "use lowercase letters and digits, separated by single '.', '_' or '-' (at most 63 characters)",
     );
   }
@@ -98,14 +94,14 @@ function parseRung(raw: Json, file: string, path: string): Rung {
     fail(
       file,
       `${path}.template`,
-      `${describe(template)} is not a template name`,
+      `${describeValue(template)} is not a template name`,
       "name a file in templates/, e.g. single-stage.Dockerfile",
     );
   }
   const args: Record<string, string> = {};
   if (raw.args !== undefined) {
-    if (!isObject(raw.args))
-      fail(file, `${path}.args`, `expected an object, got ${describe(raw.args)}`);
+    if (!isJsonObject(raw.args))
+      fail(file, `${path}.args`, `expected an object, got ${describeValue(raw.args)}`);
     for (const [name, value] of Object.entries(raw.args)) {
       if (!ARG_NAME.test(name)) fail(file, `${path}.args.${name}`, "not a valid build arg name");
       if (RESERVED_ARGS.includes(name)) {
@@ -117,7 +113,7 @@ function parseRung(raw: Json, file: string, path: string): Rung {
         );
       }
       if (typeof value !== "string") {
-        fail(file, `${path}.args.${name}`, `expected a string, got ${describe(value)}`);
+        fail(file, `${path}.args.${name}`, `expected a string, got ${describeValue(value)}`);
       }
       args[name] = value;
     }
@@ -127,23 +123,24 @@ function parseRung(raw: Json, file: string, path: string): Rung {
     fail(
       file,
       `${path}.context`,
-      `expected one of ${CONTEXT_MODES.join(", ")}, got ${describe(context)}`,
+      `expected one of ${CONTEXT_MODES.join(", ")}, got ${describeValue(context)}`,
     );
   }
   const post = raw.post ?? [];
-  if (!Array.isArray(post)) fail(file, `${path}.post`, `expected an array, got ${describe(post)}`);
+  if (!Array.isArray(post))
+    fail(file, `${path}.post`, `expected an array, got ${describeValue(post)}`);
   post.forEach((step, i) => {
     if (!POST_STEPS.includes(step as (typeof POST_STEPS)[number])) {
       fail(
         file,
         `${path}.post[${i}]`,
-        `expected one of ${POST_STEPS.join(", ")}, got ${describe(step)}`,
+        `expected one of ${POST_STEPS.join(", ")}, got ${describeValue(step)}`,
       );
     }
   });
   let reference: Rung["reference"];
   if (raw.reference !== undefined) {
-    if (!isObject(raw.reference)) fail(file, `${path}.reference`, "expected an object");
+    if (!isJsonObject(raw.reference)) fail(file, `${path}.reference`, "expected an object");
     const { size, buildTime } = raw.reference;
     if (size !== undefined && typeof size !== "string")
       fail(file, `${path}.reference.size`, "expected a string");
@@ -153,10 +150,10 @@ function parseRung(raw: Json, file: string, path: string): Rung {
     reference = { size: size as string | undefined, buildTime: buildTime as string | undefined };
   }
   if (raw.scratch !== undefined && typeof raw.scratch !== "boolean") {
-    fail(file, `${path}.scratch`, `expected true or false, got ${describe(raw.scratch)}`);
+    fail(file, `${path}.scratch`, `expected true or false, got ${describeValue(raw.scratch)}`);
   }
   if (raw.caveat !== undefined && (typeof raw.caveat !== "string" || raw.caveat.trim() === "")) {
-    fail(file, `${path}.caveat`, `expected a non-empty string, got ${describe(raw.caveat)}`);
+    fail(file, `${path}.caveat`, `expected a non-empty string, got ${describeValue(raw.caveat)}`);
   }
   return {
     id,
@@ -176,11 +173,12 @@ function parseRung(raw: Json, file: string, path: string): Rung {
 
 /** Validates a parsed ladder file. Every problem names the file and the field. */
 export function parseLadder(raw: Json, file: string): Ladder {
-  if (!isObject(raw)) fail(file, "(top level)", `expected an object, got ${describe(raw)}`);
+  if (!isJsonObject(raw))
+    fail(file, "(top level)", `expected an object, got ${describeValue(raw)}`);
   const name = requireString(raw, "name", file, "(top level)");
   const rungsRaw = raw.rungs;
   if (!Array.isArray(rungsRaw) || rungsRaw.length === 0) {
-    fail(file, "rungs", `expected a non-empty array of rungs, got ${describe(rungsRaw)}`);
+    fail(file, "rungs", `expected a non-empty array of rungs, got ${describeValue(rungsRaw)}`);
   }
   const rungs = rungsRaw.map((r, i) => parseRung(r, file, `rungs[${i}]`));
   const seen = new Map<string, number>();
@@ -204,17 +202,14 @@ export function parseLadder(raw: Json, file: string): Ladder {
   };
 }
 
-/** Parses ladder JSON text, turning a syntax error into a message with the file. */
+/** Parses ladder JSON text; a syntax error names the file, line and column. */
 export function parseLadderText(text: string, file: string): Ladder {
-  let raw: Json;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(
-      `${file}: not valid JSON: ${(e as Error).message}`,
-      "check the file with a JSON linter, e.g. `node -e 'JSON.parse(require(\"fs\").readFileSync(process.argv[1]))' FILE`",
-    );
-  }
+  const raw = parseJson(
+    text,
+    file,
+    "see variants/modern.json for a complete example of a ladder file",
+    "a JSON ladder",
+  );
   return parseLadder(raw, file);
 }
 

@@ -15,6 +15,7 @@
 
 import { InputError } from "../errors.js";
 import { formatBytes, parsePercent, parseSize, SIZE_UNITS_HINT } from "../units.js";
+import { describeValue, fieldError, isJsonObject } from "../validation.js";
 
 /** How much a rung may grow over its baseline size. */
 export type GrowthLimit =
@@ -144,17 +145,15 @@ const CONFIG_HINT =
 export function budgetsFromConfig(value: unknown, file: string): Budgets {
   if (value === undefined) return [];
   const fail = (path: string, message: string, hint = CONFIG_HINT): never => {
-    throw new InputError(`${file}: ${path}: ${message}`, hint);
+    throw fieldError(file, path, message, hint);
   };
-  const isObject = (v: unknown): v is Record<string, unknown> =>
-    typeof v === "object" && v !== null && !Array.isArray(v);
-  if (!isObject(value)) return fail("budgets", "expected an object");
+  if (!isJsonObject(value)) return fail("budgets", "expected an object");
 
   const entries: Budgets = [];
   for (const [rung, block] of Object.entries(value)) {
     const path = `budgets.${rung}`;
     if (rung.trim() === "") fail("budgets", "a rung id is empty");
-    if (!isObject(block)) return fail(path, "expected an object");
+    if (!isJsonObject(block)) return fail(path, "expected an object");
     const budget: Budget = {};
     for (const [key, v] of Object.entries(block)) {
       const what = `${file}: ${path}.${key}`;
@@ -162,7 +161,7 @@ export function budgetsFromConfig(value: unknown, file: string): Budgets {
         if (typeof v !== "string") {
           return fail(
             `${path}.${key}`,
-            `expected a string such as "5%" or "20MB", got ${JSON.stringify(v)}`,
+            `expected a string such as "5%" or "20MB", got ${describeValue(v)}`,
           );
         }
         budget.maxGrowth = parseGrowth(v, what);
@@ -180,13 +179,13 @@ export function budgetsFromConfig(value: unknown, file: string): Budgets {
         } else {
           fail(
             `${path}.${key}`,
-            `expected a size such as "300MB", got ${JSON.stringify(v)}`,
+            `expected a size such as "300MB", got ${describeValue(v)}`,
             SIZE_UNITS_HINT,
           );
         }
       } else if (key === "maxLayers") {
         if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) {
-          fail(`${path}.${key}`, `expected a whole number of layers, got ${JSON.stringify(v)}`);
+          fail(`${path}.${key}`, `expected a whole number of layers, got ${describeValue(v)}`);
         }
         budget.maxLayers = v as number;
       } else {

@@ -6,6 +6,12 @@ import { basename, dirname, join } from "node:path";
 
 import { InputError } from "../errors.js";
 import {
+  describeValue,
+  FieldValidator,
+  parseJson,
+  type JsonObject,
+} from "../validation.js";
+import {
   BASE_ROLES,
   RUN_RECORD_SCHEMA,
   RUN_RECORD_VERSION,
@@ -28,21 +34,9 @@ const RECORD_HINT =
  * number, got "12"`. Fields this version does not know are kept and ignored.
  */
 export function parseRunRecord(json: string, file: string): RunRecord {
-  const data = parseJson(json, file, RECORD_HINT);
+  const data = parseJson(json, file, RECORD_HINT, "a JSON run record");
   validateRunRecord(data, file);
   return data;
-}
-
-/**
- * JSON.parse, but malformed JSON is an InputError naming the file, line, column and offset:
- * `results/baseline.json:3:12: malformed JSON (position 51): Unexpected token '}'...`.
- */
-export function parseJson(text: string, file: string, hint?: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw malformedJson(text, file, err, hint);
-  }
 }
 
 /** Reads and validates a run record; a missing or unreadable file is an InputError. */
@@ -114,260 +108,23 @@ export function recordFileName(record: Pick<RunRecord, "startedAt" | "ladder">):
 }
 
 // ---------------------------------------------------------------------------------------------
-// Malformed JSON: name the line and column
-
-function malformedJson(json: string, file: string, err: unknown, hint?: string): InputError {
-  if (json.trim() === "") {
-    return new InputError(
-      `${file}: empty file, expected ${hint === RECORD_HINT ? "a JSON run record" : "JSON"}`,
-      hint,
-    );
-  }
-  const fromMessage = /at position (\d+)/.exec((err as Error).message);
-  const offset = fromMessage ? Number(fromMessage[1]) : findJsonError(json);
-  const { line, column } = lineColumn(json, offset);
-  const reason = (err as Error).message.replace(/ in JSON at position \d+.*$/, "");
-  return new InputError(
-    `${file}:${line}:${column}: malformed JSON (position ${offset}): ${reason}`,
-    hint,
-  );
-}
-
-function lineColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text[i] === "\n") {
-      line++;
-      lineStart = i + 1;
-    }
-  }
-  return { line, column: offset - lineStart + 1 };
-}
-
-/**
- * The offset of the first character at which `text` stops being JSON. Only used after JSON.parse
- * has failed with a message that carries no position.
- */
-export function findJsonError(text: string): number {
-  let i = 0;
-  class Stop {
-    constructor(readonly at: number) {}
-  }
-  const ws = (): void => {
-    while (i < text.length && " \t\n\r".includes(text[i] as string)) i++;
-  };
-  const lit = (word: string): void => {
-    for (const ch of word) {
-      if (text[i] !== ch) throw new Stop(i);
-      i++;
-    }
-  };
-  const str = (): void => {
-    if (text[i] !== '"') throw new Stop(i);
-    i++;
-    for (;;) {
-      const ch = text[i];
-      if (ch === undefined || ch < " ") throw new Stop(i);
-      if (ch === '"') break;
-      if (ch === "\\") {
-        i++;
-        const esc = text[i];
-        if (esc === "u") {
-          for (let k = 0; k < 4; k++) {
-            i++;
-            if (!/[0-9a-fA-F]/.test(text[i] ?? "")) throw new Stop(i);
-          }
-        } else if (esc === undefined || !'"\\/bfnrt'.includes(esc)) throw new Stop(i);
-      }
-      i++;
-    }
-    i++;
-  };
-  const num = (): void => {
-    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
-    if (!m || m[0] === "" || m[0] === "-") throw new Stop(i);
-    i += m[0].length;
-  };
-  const value = (): void => {
-    ws();
-    const ch = text[i];
-    if (ch === "{") {
-      i++;
-      ws();
-      if (text[i] === "}") {
-        i++;
-        return;
-      }
-      for (;;) {
-        ws();
-        str();
-        ws();
-        if (text[i] !== ":") throw new Stop(i);
-        i++;
-        value();
-        ws();
-        if (text[i] === ",") {
-          i++;
-          continue;
-        }
-        if (text[i] === "}") {
-          i++;
-          return;
-        }
-        throw new Stop(i);
-      }
-    } else if (ch === "[") {
-      i++;
-      ws();
-      if (text[i] === "]") {
-        i++;
-        return;
-      }
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ",") {
-          i++;
-          continue;
-        }
-        if (text[i] === "]") {
-          i++;
-          return;
-        }
-        throw new Stop(i);
-      }
-    } else if (ch === '"') str();
-    else if (ch === "t") lit("true");
-    else if (ch === "f") lit("false");
-    else if (ch === "n") lit("null");
-    else num();
-  };
-  try {
-    value();
-    ws();
-    return i < text.length ? i : text.length;
-  } catch (e) {
-    if (e instanceof Stop) return e.at;
-    throw e;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Validation
 
-type Json = Record<string, unknown>;
-
-/** Describes a value for an error message: `"12"`, `null`, `an array`, `an object`. */
-function describe(value: unknown): string {
-  if (value === undefined) return "nothing (the field is missing)";
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "object") return "an object";
-  const text = JSON.stringify(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
-class Validator {
-  constructor(readonly file: string) {}
-
-  fail(path: string, message: string): never {
-    throw new InputError(`${this.file}: ${path}: ${message}`, RECORD_HINT);
-  }
-
-  expected(path: string, what: string, value: unknown): never {
-    this.fail(path, `expected ${what}, got ${describe(value)}`);
-  }
-
-  object(value: unknown, path: string): Json {
-    if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      this.expected(path, "an object", value);
-    }
-    return value as Json;
-  }
-
-  string(obj: Json, key: string, path: string, opts: { optional?: boolean } = {}): void {
-    const v = obj[key];
-    if (v === undefined && opts.optional) return;
-    if (typeof v !== "string") this.expected(join2(path, key), "a string", v);
-  }
-
-  nonEmptyString(obj: Json, key: string, path: string): void {
-    this.string(obj, key, path);
-    if (obj[key] === "") this.fail(join2(path, key), "expected a non-empty string");
-  }
-
-  number(
-    obj: Json,
-    key: string,
-    path: string,
-    opts: { optional?: boolean; integer?: boolean; min?: number } = {},
-  ): void {
-    const v = obj[key];
-    if (v === undefined && opts.optional) return;
-    const p = join2(path, key);
-    if (typeof v !== "number" || !Number.isFinite(v)) this.expected(p, "a number", v);
-    if (opts.integer && !Number.isInteger(v)) this.expected(p, "a whole number", v);
-    if (opts.min !== undefined && v < opts.min) {
-      this.expected(p, `a number of at least ${opts.min}`, v);
-    }
-  }
-
-  boolean(obj: Json, key: string, path: string): void {
-    const v = obj[key];
-    if (typeof v !== "boolean") this.expected(join2(path, key), "true or false", v);
-  }
-
-  oneOf(obj: Json, key: string, path: string, choices: readonly string[]): void {
-    const v = obj[key];
-    if (typeof v !== "string" || !choices.includes(v)) {
-      this.expected(join2(path, key), `one of ${choices.map((c) => `"${c}"`).join(", ")}`, v);
-    }
-  }
-
-  timestamp(obj: Json, key: string, path: string): void {
-    this.string(obj, key, path);
-    if (Number.isNaN(Date.parse(obj[key] as string))) {
-      this.expected(join2(path, key), "an ISO 8601 timestamp", obj[key]);
-    }
-  }
-
-  stringArray(obj: Json, key: string, path: string, opts: { optional?: boolean } = {}): void {
-    const v = obj[key];
-    if (v === undefined && opts.optional) return;
-    const p = join2(path, key);
-    if (!Array.isArray(v)) this.expected(p, "an array of strings", v);
-    v.forEach((item: unknown, i: number) => {
-      if (typeof item !== "string") this.expected(`${p}[${i}]`, "a string", item);
-    });
-  }
-
-  child(obj: Json, key: string, path: string, opts: { optional?: boolean } = {}): Json | undefined {
-    const v = obj[key];
-    if (v === undefined && opts.optional) return undefined;
-    return this.object(v, join2(path, key));
-  }
-}
-
-function join2(path: string, key: string): string {
-  return path === "" ? key : `${path}.${key}`;
-}
-
 function validateRunRecord(data: unknown, file: string): asserts data is RunRecord {
-  const v: Validator = new Validator(file);
+  const v: FieldValidator = new FieldValidator(file, RECORD_HINT);
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
     throw new InputError(
-      `${file}: not a shrinkbench run record: expected a JSON object, got ${describe(data)}`,
+      `${file}: not a shrinkbench run record: expected a JSON object, got ${describeValue(data)}`,
       RECORD_HINT,
     );
   }
-  const r = data as Json;
+  const r = data as JsonObject;
 
   if (r.schema !== RUN_RECORD_SCHEMA) {
     throw new InputError(
       r.schema === undefined
         ? `${file}: not a shrinkbench run record: schema: missing (expected "${RUN_RECORD_SCHEMA}")`
-        : `${file}: not a shrinkbench run record: schema: expected "${RUN_RECORD_SCHEMA}", got ${describe(r.schema)}`,
+        : `${file}: not a shrinkbench run record: schema: expected "${RUN_RECORD_SCHEMA}", got ${describeValue(r.schema)}`,
       RECORD_HINT,
     );
   }
@@ -388,29 +145,29 @@ function validateRunRecord(data: unknown, file: string): asserts data is RunReco
 
   v.nonEmptyString(r, "runId", "");
 
-  const tool = v.child(r, "tool", "") as Json;
+  const tool = v.child(r, "tool", "") as JsonObject;
   if (tool.name !== "shrinkbench") v.expected("tool.name", '"shrinkbench"', tool.name);
   v.string(tool, "version", "tool");
 
-  const ladder = v.child(r, "ladder", "") as Json;
+  const ladder = v.child(r, "ladder", "") as JsonObject;
   v.nonEmptyString(ladder, "name", "ladder");
   v.string(ladder, "file", "ladder");
 
-  const req = v.child(r, "requirements", "") as Json;
+  const req = v.child(r, "requirements", "") as JsonObject;
   v.string(req, "file", "requirements");
   v.string(req, "hash", "requirements");
   v.stringArray(req, "names", "requirements");
 
-  const sources = v.child(r, "sources", "") as Json;
+  const sources = v.child(r, "sources", "") as JsonObject;
   v.string(sources, "indexUrl", "sources", { optional: true });
   v.stringArray(sources, "extraIndexUrls", "sources");
   v.stringArray(sources, "findLinks", "sources");
   v.stringArray(sources, "trustedHosts", "sources");
 
-  const bases = v.child(r, "bases", "") as Json;
+  const bases = v.child(r, "bases", "") as JsonObject;
   for (const role of BASE_ROLES) v.string(bases, role, "bases");
 
-  const engine = v.child(r, "engine", "") as Json;
+  const engine = v.child(r, "engine", "") as JsonObject;
   for (const key of ["host", "version", "apiVersion", "os", "arch"]) {
     v.string(engine, key, "engine");
   }

@@ -248,7 +248,7 @@ describe("parseLadder", () => {
     [
       "a non-string arg",
       ladder(rung({ args: { STRIP: 1 } })),
-      /^my\.json: rungs\[0\]\.args\.STRIP: expected a string, got number 1/,
+      /^my\.json: rungs\[0\]\.args\.STRIP: expected a string, got 1$/,
     ],
     [
       "a bad arg name",
@@ -328,10 +328,10 @@ describe("parseLadder", () => {
 });
 
 describe("parseLadderText", () => {
-  it("turns a JSON syntax error into an InputError naming the file", () => {
+  it("turns a JSON syntax error into an InputError naming the file, line and column", () => {
     expect(() => parseLadderText('{"name": "x", "rungs": [', "broken.json")).toThrow(InputError);
     expect(() => parseLadderText('{"name": "x",,}', "broken.json")).toThrow(
-      /^broken\.json: not valid JSON: /,
+      /^broken\.json:1:14: malformed JSON \(position 13\): /,
     );
   });
 

@@ -6,7 +6,6 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { InputError } from "../../src/errors.js";
 import {
-  findJsonError,
   parseRunRecord,
   readRunRecord,
   recordFileName,
@@ -159,26 +158,6 @@ describe("parseRunRecord", () => {
     expect(trailingComma.message).toMatch(/^results\/baseline.json:3:1: malformed JSON/);
     expect(parseError("").message).toBe(`${FILE}: empty file, expected a JSON run record`);
     expect(parseError('{"a": 1').message).toMatch(/:1:8: malformed JSON/);
-  });
-});
-
-describe("findJsonError", () => {
-  it.each([
-    ['{"a": }', 6],
-    ["[1, 2,]", 6],
-    ['{"a" 1}', 5],
-    ["tru", 3],
-    ['"abc', 4],
-    ['"\\x"', 2],
-    ["[1] 2", 4],
-    ["-", 0],
-  ])("%j fails at %i", (text, offset) => {
-    expect(findJsonError(text)).toBe(offset);
-  });
-
-  it("returns the length for valid JSON", () => {
-    const text = '{"a": [1, -2.5e3, true, false, null, "x\\u00e9\\n"], "b": {}}';
-    expect(findJsonError(text)).toBe(text.length);
   });
 });
 
