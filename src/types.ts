@@ -96,6 +96,8 @@ export interface Rung {
   scratch?: boolean;
   /** What a user must know before adopting this rung; printed with the results. */
   caveat?: string;
+  /** The builder the template needs (RUN --mount): under the classic builder it is SKIPPED. */
+  needs?: "buildkit";
 }
 
 export interface Ladder {
@@ -163,6 +165,8 @@ export interface RungResult {
   /** Why it FAILED or was SKIPPED. */
   reason?: string;
   image?: ImageMeasure;
+  /** The builder that built it: BuildKit or the classic builder (absent in older records). */
+  builder?: "buildkit" | "classic";
   /** Wall clock of the build call, cache off, base present. */
   buildSeconds?: number;
   /**
@@ -211,6 +215,8 @@ export interface RunRecord {
   sources: PackageSources;
   bases: Record<BaseRole, string>;
   engine: EngineInfo;
+  /** The builder every rung was built with (absent in records written before BuildKit). */
+  builder?: "buildkit" | "classic";
   /** Every engine the run built on, when there were several (`engine` is the first). */
   engines?: EngineInfo[];
   /** Things the reader should know, e.g. an index that could not be reached (masked). */

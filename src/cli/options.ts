@@ -103,6 +103,12 @@ export function runOptions<T>(y: Argv<T>) {
       describe:
         "with --app: also time a warm rebuild of each rung (cache on) after one application file changes",
     })
+    .option("builder", {
+      type: "string",
+      choices: ["buildkit", "classic"],
+      describe:
+        "the engine's builder: buildkit (what docker build uses since Docker 23.0) or the deprecated classic one; default buildkit where the engine supports it",
+    })
     .option("inspect", {
       type: "boolean",
       default: true,
@@ -172,6 +178,7 @@ export function toRunOptions(a: RunArgs): RunOptions {
     wheelCache: a["wheel-cache"],
     keepImages: a["keep-images"],
     rebuild: a.rebuild,
+    builder: a.builder as RunOptions["builder"],
     inspect: a.inspect,
     sizeBudget: a["size-budget"],
     concurrency: a.concurrency,

@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { loadLadder, loadScripts, loadSmokeScript, loadTemplates } from "../ladder/assets.js";
 import { loadConfig } from "../config.js";
-import type { Engine } from "../docker/engine.js";
+import type { Builder, Engine } from "../docker/engine.js";
 import { EXIT, InputError } from "../errors.js";
 import { selectRungs } from "../ladder/ladder.js";
 import { maskSources, mergeSources, readHostPipSources } from "../packages/pip-sources.js";
@@ -55,6 +55,8 @@ export interface RunOptions {
   wheelCache?: string;
   /** With --app: time a second, cached build of each rung after an application file changes. */
   rebuild?: boolean;
+  /** --builder; default BuildKit where every engine supports it, else classic with a note. */
+  builder?: Builder;
   keepImages: boolean;
   /** Record where each rung's bytes are (default on; --no-inspect skips it). */
   inspect?: boolean;
@@ -164,6 +166,7 @@ export async function runCommand(
     ladder: prepared.ladder,
     sources: prepared.sources,
     pullTimeoutMs: opts.pullTimeout * 1000,
+    builder: opts.builder,
     wheelCache: opts.wheelCache,
     env: io.env,
     engineOverride,
@@ -207,6 +210,7 @@ function newRecord(prepared: Prepared, setup: RunSetup): RunRecord {
       string
     >,
     engine: setup.engineInfos[0]!,
+    builder: setup.builder,
     ...(setup.engineInfos.length > 1 ? { engines: setup.engineInfos } : {}),
     startedAt,
     finishedAt: startedAt,
@@ -257,6 +261,7 @@ async function runRungs(
       templates: prepared.templates,
       scripts: prepared.scripts,
       keepImages: opts.keepImages,
+      builder: setup.builder,
       rebuild: opts.rebuild,
       inspect: opts.inspect ?? true,
       buildTimeoutMs: opts.buildTimeout * 1000,

@@ -3,6 +3,7 @@ import Docker from "dockerode";
 import { pack as tarPack } from "tar-stream";
 import { EngineError } from "../errors.js";
 import type { EngineInfo } from "../types.js";
+import { BUILDKIT_TRACE_ID, BuildKitProgress, decodeStatus } from "./buildkit-status.js";
 import type {
   BuildOutcome,
   BuildRequest,
@@ -17,11 +18,13 @@ import { inspectImage } from "./inspect-image.js";
 import { squashImage } from "./squash.js";
 
 interface BuildMessage {
+  /** BuildKit: "moby.buildkit.trace" (aux is a base64 status) or "moby.image.id". */
+  id?: string;
   stream?: string;
   status?: string;
   error?: string;
   errorDetail?: { message?: string };
-  aux?: { ID?: string };
+  aux?: { ID?: string } | string;
 }
 
 /** Splits a JSON-lines stream into messages; a message may span chunks. */
@@ -136,6 +139,7 @@ export class DockerEngine implements Engine {
   }
 
   async build(request: BuildRequest): Promise<BuildOutcome> {
+    const builder = request.builder ?? "classic";
     const log: string[] = [];
     const emit = (text: string) => {
       for (const line of text.replace(/\n$/, "").split("\n")) {
@@ -143,6 +147,8 @@ export class DockerEngine implements Engine {
         request.onLine?.(line);
       }
     };
+    const buildkit = new BuildKitProgress();
+    let lastStep = "";
     let imageId: string | undefined;
     let error: string | undefined;
     try {
@@ -157,15 +163,26 @@ export class DockerEngine implements Engine {
         pull: false,
         rm: true,
         forcerm: true,
-        // The classic builder: BuildKit through the API needs a gRPC session.
-        version: "1",
+        ...(request.target ? { target: request.target } : {}),
+        // "2" is BuildKit: dockerode 5 opens the gRPC session it needs itself.
+        version: builder === "buildkit" ? "2" : "1",
         abortSignal: request.signal,
       } as Docker.ImageBuildOptions);
       const lines = new JsonLines();
       const handle = (m: BuildMessage) => {
+        if (m.id === BUILDKIT_TRACE_ID && typeof m.aux === "string") {
+          buildkit.push(decodeStatus(m.aux)).forEach((l) => emit(l));
+          const steps = buildkit.steps();
+          const key = steps ? `${steps.step}/${steps.steps}` : "";
+          if (steps && key !== lastStep) {
+            lastStep = key;
+            request.onStep?.(steps.step, steps.steps);
+          }
+          return;
+        }
         if (m.stream) emit(m.stream);
         if (m.status) emit(m.status);
-        if (m.aux?.ID) imageId = m.aux.ID;
+        if (typeof m.aux === "object" && m.aux?.ID) imageId = m.aux.ID;
         // An error after output began arrives in the stream of an HTTP 200 response.
         if (m.error || m.errorDetail) {
           error = m.errorDetail?.message ?? m.error;
@@ -185,6 +202,8 @@ export class DockerEngine implements Engine {
       error = request.signal?.aborted ? "build cancelled" : messageOf(e);
       emit(`ERROR: ${error}`);
     }
+    // A failed BuildKit step whose error line never came (a cut stream) still fails the build.
+    error ??= buildkit.errors()[0];
     if (error) return { error, log };
     if (!imageId)
       return { error: "the engine finished the build without reporting an image id", log };

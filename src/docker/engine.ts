@@ -12,20 +12,39 @@ export interface ImageInfo {
   layers: number;
 }
 
+/**
+ * Which of the engine's builders builds: BuildKit (`version: "2"` through the API, what
+ * `docker build` uses since Docker 23.0) or the classic builder (`version: "1"`, deprecated).
+ */
+export type Builder = "buildkit" | "classic";
+export const BUILDERS: readonly Builder[] = ["buildkit", "classic"];
+
 export interface BuildRequest {
   context: Readable;
+  /** Default: classic. */
+  builder?: Builder;
+  /** Build only up to this stage of a multi-stage Dockerfile. */
+  target?: string;
   tag: string;
   buildArgs: Record<string, string>;
   labels: Record<string, string>;
   /** Called with every line of build output, as it arrives. */
   onLine?: (line: string) => void;
+  /**
+   * BuildKit: called when the build moves on, with the Dockerfile instructions started so far of
+   * all those in the solve. (The classic builder's `Step N/M :` lines come through onLine.)
+   */
+  onStep?: (step: number, steps: number) => void;
   signal?: AbortSignal;
   /** Use the build cache (warm rebuilds); builds are cold (no cache) by default. */
   cache?: boolean;
 }
 
 export interface BuildOutcome {
-  /** The image id, from the last aux.ID message and confirmed by an inspect. */
+  /**
+   * The image id, from the last aux.ID message (BuildKit: the moby.image.id message) and
+   * confirmed by an inspect.
+   */
   imageId?: string;
   /** The error the engine reported, in the stream or as a rejected request. */
   error?: string;
@@ -73,4 +92,43 @@ export interface Engine {
     label: string,
     what?: { images: boolean },
   ): Promise<{ images: string[]; containers: string[] }>;
+}
+
+/** API 1.39 (Docker 18.09) is where BuildKit and the /session endpoint left experimental mode. */
+const BUILDKIT_MIN_API = [1, 39];
+
+/** Whether an engine can build with BuildKit through the API; when not, why. */
+export function buildKitSupport(info: EngineInfo): { ok: true } | { ok: false; why: string } {
+  if (info.os && info.os !== "linux")
+    return { ok: false, why: `the engine at ${info.host} runs ${info.os} containers` };
+  const [major = 0, minor = 0] = info.apiVersion.split(".").map(Number);
+  const [needMajor, needMinor] = BUILDKIT_MIN_API as [number, number];
+  if (major < needMajor || (major === needMajor && minor < needMinor))
+    return {
+      ok: false,
+      why: `the engine at ${info.host} speaks API ${info.apiVersion} (BuildKit needs ${needMajor}.${needMinor}, Docker 18.09)`,
+    };
+  return { ok: true };
+}
+
+/**
+ * The builder of a run: the one asked for, else BuildKit when every engine supports it, else
+ * classic with a note saying why. Asking for BuildKit where an engine lacks it is an error the
+ * caller reports before anything is built.
+ */
+export function chooseBuilder(
+  requested: Builder | undefined,
+  engines: readonly EngineInfo[],
+): { builder: Builder; note?: string; unsupported?: string } {
+  const lacking = engines.map(buildKitSupport).find((s) => !s.ok) as
+    { ok: false; why: string } | undefined;
+  if (requested === "classic") return { builder: "classic" };
+  if (requested === "buildkit")
+    return lacking ? { builder: "buildkit", unsupported: lacking.why } : { builder: "buildkit" };
+  return lacking
+    ? {
+        builder: "classic",
+        note: `building with the classic builder: ${lacking.why}; the rungs that need BuildKit are SKIPPED`,
+      }
+    : { builder: "buildkit" };
 }

@@ -14,7 +14,8 @@
 //   DL3022  COPY --from a stage that is not defined before it
 //   DL3024  two stages with the same name (FROM ... AS name)
 //   DL3042  pip install / pip wheel without --no-cache-dir (unless pipCache is "allow": the
-//           talk's rungs before "one layer" keep pip's cache on purpose)
+//           talk's rungs before "one layer" keep pip's cache on purpose; or, as in hadolint,
+//           the RUN mounts a BuildKit cache at pip's cache folder, which no layer holds)
 //   SB001   FROM uses a variable that no ARG before the first FROM declares
 //   SB002   an ARG before the first FROM that no FROM uses (such an ARG is visible to FROM
 //           lines only)
@@ -247,7 +248,17 @@ function analyze(
       continue;
     }
     if (ins.keyword !== "RUN") continue;
-    const run = evaluateConditionals(expand(ins.args, values));
+    // BuildKit's RUN flags (--mount=..., --network=...) come before the command.
+    const flags: string[] = [];
+    const body = ins.args.replace(/^(?:\s*--[a-z]+=\S+)+\s*/, (m) => {
+      flags.push(...m.trim().split(/\s+/));
+      return "";
+    });
+    const pipCacheMounted = flags.some(
+      (f) =>
+        f.startsWith("--mount=") && /type=cache/.test(f) && /target=\/root\/\.cache\/pip\b/.test(f),
+    );
+    const run = evaluateConditionals(expand(body, values));
     const cmds = substitutePositional(commands(run));
     runs.push({ stage: stages.length - 1, line: ins.line, commands: cmds });
     for (const cmd of cmds) {
@@ -260,7 +271,12 @@ function analyze(
       ) {
         add("DL3015", ins.line, `apt-get install without --no-install-recommends: ${cmd}`);
       }
-      if (opts.pipCache !== "allow" && PIP.test(cmd) && !/--no-cache-dir\b/.test(cmd)) {
+      if (
+        opts.pipCache !== "allow" &&
+        !pipCacheMounted &&
+        PIP.test(cmd) &&
+        !/--no-cache-dir\b/.test(cmd)
+      ) {
         add("DL3042", ins.line, `pip ${PIP.exec(cmd)![1]} without --no-cache-dir: ${cmd}`);
       }
     }

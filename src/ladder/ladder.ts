@@ -69,6 +69,7 @@ const RUNG_KEYS = new Set([
   "reference",
   "scratch",
   "caveat",
+  "needs",
 ]);
 
 function parseRung(raw: Json, file: string, path: string): Rung {
@@ -155,6 +156,9 @@ function parseRung(raw: Json, file: string, path: string): Rung {
   if (raw.caveat !== undefined && (typeof raw.caveat !== "string" || raw.caveat.trim() === "")) {
     fail(file, `${path}.caveat`, `expected a non-empty string, got ${describeValue(raw.caveat)}`);
   }
+  if (raw.needs !== undefined && raw.needs !== "buildkit") {
+    fail(file, `${path}.needs`, `expected "buildkit", got ${describe(raw.needs)}`);
+  }
   return {
     id,
     title: typeof raw.title === "string" ? raw.title : id,
@@ -168,6 +172,7 @@ function parseRung(raw: Json, file: string, path: string): Rung {
     reference,
     ...(raw.scratch === true ? { scratch: true } : {}),
     ...(typeof raw.caveat === "string" ? { caveat: raw.caveat } : {}),
+    ...(raw.needs === "buildkit" ? { needs: "buildkit" as const } : {}),
   };
 }
 

@@ -33,6 +33,8 @@ export interface PlanInput {
   sources: PackageSources;
   /** The --app folder, when given. */
   appDir?: string;
+  /** The run's builder; a rung that needs BuildKit is SKIPPED under the classic one. */
+  builder?: "buildkit" | "classic";
 }
 
 /** Build args for pip's sources. Empty values are left out: pip reads an empty PIP_INDEX_URL as an index. */
@@ -69,6 +71,10 @@ export function planRung(rung: Rung, input: PlanInput): RungPlan {
       skip = `base image unavailable: ${role} (${bases.images[role!]}): ${why}`;
       break;
     }
+  }
+  if (!skip && rung.needs === "buildkit" && input.builder === "classic") {
+    skip =
+      "needs BuildKit (RUN --mount), and this run builds with the classic builder (--builder classic, or an engine without BuildKit)";
   }
   if (!skip && rung.context !== "requirements" && !input.appDir) {
     skip =

@@ -221,6 +221,7 @@ function validateRunRecord(data: unknown, file: string): asserts data is RunReco
     }
     v.stringArray(rung, "logTail", path, { optional: true });
     v.string(rung, "engine", path, { optional: true });
+    if (rung.builder !== undefined) v.oneOf(rung, "builder", path, ["buildkit", "classic"]);
     v.timestamp(rung, "startedAt", path);
     v.timestamp(rung, "finishedAt", path);
   });

@@ -5,7 +5,7 @@
 // post measured (15.3 s before, about 1 s after putting requirements first).
 import { readFile } from "node:fs/promises";
 import { packContext, type ContextEntry } from "../ladder/context.js";
-import type { Engine } from "../docker/engine.js";
+import type { Builder, Engine } from "../docker/engine.js";
 import type { RungPlan } from "../ladder/plan.js";
 
 /** The file a rebuild adds when the context has no application file to change. */
@@ -65,13 +65,19 @@ export async function measureRebuild(
   engine: Engine,
   plan: RungPlan,
   entries: readonly ContextEntry[],
-  opts: { marker: string; signal?: AbortSignal; onLine?: (line: string) => void },
+  opts: {
+    marker: string;
+    builder?: Builder;
+    signal?: AbortSignal;
+    onLine?: (line: string) => void;
+  },
 ): Promise<RebuildOutcome> {
   const { entries: changedEntries, changed } = await changeOneAppFile(entries, opts.marker);
   const context = packContext(changedEntries);
   const t0 = performance.now();
   const outcome = await engine.build({
     context: context.stream,
+    builder: opts.builder,
     tag: `${plan.tag}-rebuild`,
     buildArgs: plan.buildArgs,
     labels: plan.labels,

@@ -2,7 +2,7 @@
 // One failed rung never stops the ladder; everything measured is handed back even when the
 // run is interrupted.
 import { packContext, contextEntries, type ContextEntry } from "../ladder/context.js";
-import type { BuildOutcome, Engine } from "../docker/engine.js";
+import type { Builder, BuildOutcome, Engine } from "../docker/engine.js";
 import { summarizeInspection } from "../image/summary.js";
 import { planRung, type BaseImages, type RungPlan } from "../ladder/plan.js";
 import { markDockerfile } from "../ladder/run-marks.js";
@@ -39,6 +39,8 @@ export interface RunInput {
   /** Helper scripts copied into every context, by file name. */
   scripts: Record<string, string>;
   keepImages: boolean;
+  /** --builder; default classic (the command chooses BuildKit where the engines support it). */
+  builder?: Builder;
   /** --rebuild: after the cold build, time a warm one with an application file changed. */
   rebuild?: boolean;
   /** Record where each image's bytes are (a streamed `docker save` per rung). */
@@ -68,6 +70,10 @@ function intermediateIds(log: readonly string[]): string[] {
   });
 }
 
+function builderOf(input: RunInput): Builder {
+  return input.builder ?? "classic";
+}
+
 /** What a rung's result says about the rung whatever happens to it. */
 function rungReporter(plan: RungPlan, input: RunInput, engine: Engine) {
   const { rung } = plan;
@@ -79,6 +85,7 @@ function rungReporter(plan: RungPlan, input: RunInput, engine: Engine) {
     engine: engine.host,
     startedAt: new Date().toISOString(),
   };
+  const builder = builderOf(input);
   const phase = (state: RungPhase, reason?: string) =>
     input.onEvent?.({ type: "rung-state", rung: rung.id, state, at: Date.now(), reason });
   const log = (line: string) =>
@@ -87,7 +94,7 @@ function rungReporter(plan: RungPlan, input: RunInput, engine: Engine) {
     phase(status, extra.reason);
     return { ...head, status, ...extra, finishedAt: new Date().toISOString() };
   };
-  return { phase, log, finish };
+  return { phase, log, finish, builder };
 }
 type Reporter = ReturnType<typeof rungReporter>;
 
@@ -130,11 +137,22 @@ async function buildStep(
   const t0 = performance.now();
   const outcome = await engine.build({
     context: context.stream,
+    builder: report.builder,
     tag: plan.tag,
     buildArgs: plan.buildArgs,
     labels: plan.labels,
     signal,
     onLine: report.log,
+    // BuildKit's step count comes apart from its log lines; the classic builder's is in them.
+    onStep: (step, steps) =>
+      input.onEvent?.({
+        type: "rung-state",
+        rung: plan.rung.id,
+        state: "building",
+        step,
+        steps,
+        at: Date.now(),
+      }),
   });
   const buildSeconds = (performance.now() - t0) / 1000;
   return {
@@ -165,6 +183,7 @@ async function warmRebuildStep(
   };
   onLine("--- warm rebuild (--rebuild): cache on, one application file changed");
   const warm = await measureRebuild(engine, plan, built.entries, {
+    builder: report.builder,
     marker: input.runId,
     signal: built.signal,
     onLine,
@@ -290,7 +309,13 @@ async function runRung(plan: RungPlan, input: RunInput, engine: Engine): Promise
     .removeIntermediates([...intermediateIds(outcome.log), ...intermediateIds(warm.log)])
     .catch(() => 0);
   const failed = (reason: string) =>
-    report.finish("FAILED", { reason, buildSeconds, contextBytes, logTail: tail(outcome.log) });
+    report.finish("FAILED", {
+      reason,
+      builder: report.builder,
+      buildSeconds,
+      contextBytes,
+      logTail: tail(outcome.log),
+    });
   if (!outcome.imageId) return failed(buildFailure(built, input));
 
   let imageId = outcome.imageId;
@@ -313,6 +338,7 @@ async function runRung(plan: RungPlan, input: RunInput, engine: Engine): Promise
   if (!input.keepImages) await engine.removeImage(image.id).catch(() => undefined);
 
   const common = {
+    builder: report.builder,
     image,
     buildSeconds,
     ...(warm.seconds !== undefined ? { rebuildSeconds: warm.seconds } : {}),
@@ -341,6 +367,7 @@ export async function runLadder(
       bases: input.bases,
       sources: input.sources,
       appDir: input.appDir,
+      builder: builderOf(input),
     }),
   );
   input.onEvent?.({

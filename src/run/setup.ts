@@ -2,7 +2,8 @@
 // images on each of them, and the package server the builds install from. Opened in that
 // order, closed by `close()` whatever happened in between.
 import { DockerEngine } from "../docker/docker-engine.js";
-import type { Engine } from "../docker/engine.js";
+import { chooseBuilder, type Builder, type Engine } from "../docker/engine.js";
+import { InputError } from "../errors.js";
 import type { Config } from "../config.js";
 import type { BaseImages } from "../ladder/plan.js";
 import { startIndexServer, type IndexServer } from "../packages/index-server.js";
@@ -19,6 +20,8 @@ export interface SetupOptions {
   pullTimeoutMs: number;
   wheelCache?: string;
   env: NodeJS.ProcessEnv;
+  /** --builder; undefined: BuildKit where every engine supports it, else classic. */
+  builder?: Builder;
   /** Engines to use instead of resolving endpoints (tests). */
   engineOverride?: Engine | Engine[];
   /** A note for the user (a remote engine, an upstream index that cannot be reached). */
@@ -31,6 +34,8 @@ export interface RunSetup {
   engines: Engine[];
   /** `info` of each engine, in the same order. */
   engineInfos: EngineInfo[];
+  /** The builder every rung builds with (chooseBuilder). */
+  builder: Builder;
   /** The base images, merged over the engines: a role is unavailable only where none has it. */
   bases: BaseImages;
   pullSeconds: number;
@@ -79,6 +84,14 @@ async function openBases(engines: readonly Engine[], opts: SetupOptions) {
 export async function openRun(opts: SetupOptions): Promise<RunSetup> {
   const { engines, notes } = await openEngines(opts);
   const engineInfos = await Promise.all(engines.map((e) => e.info()));
+  const chosen = chooseBuilder(opts.builder, engineInfos);
+  if (chosen.unsupported) {
+    throw new InputError(
+      `--builder buildkit: ${chosen.unsupported}`,
+      "build with --builder classic, or on an engine of Docker 18.09 or later",
+    );
+  }
+  if (chosen.note) notes.push(chosen.note);
   const { bases, pullSeconds, canBuild } = await openBases(engines, opts);
   // Remote indexes (pip's default, PyPI, included) reach the builds only through the run's
   // package server, a caching proxy on 127.0.0.1: credentials stay on the host, and an index
@@ -91,6 +104,7 @@ export async function openRun(opts: SetupOptions): Promise<RunSetup> {
   return {
     engines,
     engineInfos,
+    builder: chosen.builder,
     bases,
     pullSeconds,
     canBuild,

@@ -12,7 +12,11 @@ talk) ;;
 	exit 2
 	;;
 esac
-rm -rf /root/.cache/pip
+# A BuildKit cache mount there (slim-cache-mount) never reaches a layer and is kept for the next
+# build; deleting it would fail (the mount point is busy) and throw away what it is for.
+if ! grep -q ' /root/.cache/pip ' /proc/self/mountinfo 2>/dev/null; then
+	rm -rf /root/.cache/pip
+fi
 [ -d "$dir" ] || exit 0
 find "$dir" -follow -type f \( -name '*.a' -o -name '*.txt' -o -name '*.md' -o -name '*.png' \
 	-o -name '*.jpg' -o -name '*.jpeg' -o -name '*.js.map' -o -name '*.pyc' -o -name '*.c' \

@@ -69,6 +69,7 @@ describe("built-in ladders", () => {
       "slim",
       "slim-rm-layers",
       "slim-single-layer",
+      "slim-cache-mount",
       "slim-squash",
       "slim-multistage",
       "slim-wheel",
@@ -83,6 +84,9 @@ describe("built-in ladders", () => {
     expect(l.rungs.every((r) => r.base !== "alpine" && r.builder !== "alpine")).toBe(true);
     expect(l.rungs.every((r) => r.context === "requirements")).toBe(true);
     expect(l.rungs.find((r) => r.id === "slim-squash")!.post).toEqual(["squash"]);
+    expect(l.rungs.filter((r) => r.needs === "buildkit").map((r) => r.id)).toEqual([
+      "slim-cache-mount",
+    ]);
     expect(l.rungs.find((r) => r.id === "slim-dedupe")!.args).toMatchObject({ DEDUPE: "1" });
     const pyc = (id: string) => l.rungs.find((r) => r.id === id)!.args.PYC;
     expect(["slim-prune", "slim-prune-nopyc", "slim-prune-pyconly"].map(pyc)).toEqual([
@@ -269,6 +273,11 @@ describe("parseLadder", () => {
       "a scratch flag that is not a boolean",
       ladder(rung({ scratch: "yes" })),
       /^my\.json: rungs\[0\]\.scratch: expected true or false, got "yes"/,
+    ],
+    [
+      "a builder need that is not buildkit",
+      ladder(rung({ needs: "docker" })),
+      /^my\.json: rungs\[0\]\.needs: expected "buildkit", got "docker"/,
     ],
     [
       "an empty caveat",

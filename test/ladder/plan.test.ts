@@ -186,6 +186,16 @@ describe("planRung", () => {
       expect(planRung(rung({ context }), input({ appDir: "/src/app" })).skip).toBeUndefined();
     });
 
+    it("skips a rung that needs BuildKit under the classic builder, saying so", () => {
+      const needs = rung({ template: "cache-mount.Dockerfile", needs: "buildkit" });
+      expect(planRung(needs, input({ builder: "classic" })).skip).toMatch(
+        /^needs BuildKit \(RUN --mount\), and this run builds with the classic builder/,
+      );
+      expect(planRung(needs, input({ builder: "buildkit" })).skip).toBeUndefined();
+      // Other rungs run under either builder.
+      expect(planRung(rung(), input({ builder: "classic" })).skip).toBeUndefined();
+    });
+
     it("reports the unavailable base before the missing --app", () => {
       const plan = planRung(rung({ base: "alpine", context: "app" }), input({ bases: alpineGone }));
       expect(plan.skip).toMatch(/^base image unavailable: alpine/);

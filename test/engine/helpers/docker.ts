@@ -4,6 +4,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import Docker from "dockerode";
 import tar from "tar-stream";
+import { testBuilder } from "./run.js";
 
 export const RUN_LABEL = "org.shrinkbench.run";
 export const SLIM = "shrinkbench/python:3.11-slim";
@@ -25,7 +26,11 @@ export interface BuildSpec {
   tag?: string;
 }
 
-/** Builds with the classic builder, host network, no cache; resolves to the image id. */
+/**
+ * Builds with the tests' builder (testBuilder: BuildKit unless SHRINKBENCH_TEST_BUILDER says
+ * classic), host network, no cache; resolves to the image id (BuildKit: the moby.image.id
+ * message, which carries aux.ID too).
+ */
 export async function buildImage(docker: Docker, spec: BuildSpec): Promise<string> {
   const pack = tar.pack();
   const files = { Dockerfile: spec.dockerfile, ...(spec.files ?? {}) };
@@ -34,7 +39,7 @@ export async function buildImage(docker: Docker, spec: BuildSpec): Promise<strin
   }
   pack.finalize();
   const stream = await docker.buildImage(pack as unknown as NodeJS.ReadableStream, {
-    version: "1",
+    version: testBuilder() === "buildkit" ? "2" : "1",
     networkmode: "host",
     nocache: true,
     rm: true,

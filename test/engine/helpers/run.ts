@@ -1,6 +1,19 @@
 // Options and I/O for calling `run` in-process from an engine test: the CLI's defaults, quiet,
 // JSON on stdout, everything under a test's own folder.
 import type { RunIO, RunOptions } from "../../../src/commands/run.js";
+import { BUILDERS, type Builder } from "../../../src/docker/engine.js";
+
+/**
+ * The builder the engine tests build with: SHRINKBENCH_TEST_BUILDER=buildkit|classic, BuildKit
+ * when unset (what users get). Run a file under both:
+ * `SHRINKBENCH_TEST_BUILDER=classic npx vitest run --project engine test/engine/run.test.ts`.
+ */
+export function testBuilder(env: NodeJS.ProcessEnv = process.env): Builder {
+  const value = env.SHRINKBENCH_TEST_BUILDER ?? "buildkit";
+  if (!BUILDERS.includes(value as Builder))
+    throw new Error(`SHRINKBENCH_TEST_BUILDER=${value}: expected one of ${BUILDERS.join(", ")}`);
+  return value as Builder;
+}
 
 export const SMALL_REQUIREMENTS = "test/fixtures/small/requirements.txt";
 
@@ -21,6 +34,7 @@ export function runOptions(out: string, overrides: Partial<RunOptions> = {}): Ru
     pullTimeout: 30,
     quiet: true,
     verbose: false,
+    builder: testBuilder(),
     ...overrides,
   };
 }
