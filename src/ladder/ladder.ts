@@ -157,7 +157,7 @@ function parseRung(raw: Json, file: string, path: string): Rung {
     fail(file, `${path}.caveat`, `expected a non-empty string, got ${describeValue(raw.caveat)}`);
   }
   if (raw.needs !== undefined && raw.needs !== "buildkit") {
-    fail(file, `${path}.needs`, `expected "buildkit", got ${describe(raw.needs)}`);
+    fail(file, `${path}.needs`, `expected "buildkit", got ${describeValue(raw.needs)}`);
   }
   return {
     id,
