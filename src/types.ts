@@ -153,6 +153,14 @@ export interface RungInspection {
   topDistributions: { name: string; bytes: number }[];
   /** Waste found in the image, with its measured price, largest first. */
   findings: { id: string; bytes: number; message: string; advice: string }[];
+  /** Σ layer sizes above the bottom layer (what dive calls the user's bytes). */
+  userSizeBytes?: number;
+  /** dive's wasted bytes (Σ cumulative of paths seen more than once), for its verdicts. */
+  diveWastedBytes?: number;
+  /** The paths that waste the most (a few). */
+  topWastedPaths?: { path: string; wastedBytes: number }[];
+  /** Each layer's size (files and symlink targets), bottom first: for `diff`. */
+  layerBytes?: number[];
 }
 
 /** Everything measured for one rung. Bytes are bytes and times are seconds throughout. */

@@ -10,7 +10,8 @@ import { reportCommand } from "../commands/report.js";
 import { runCommand, type RunIO } from "../commands/run.js";
 import { EXIT, InputError, ShrinkbenchError } from "../errors.js";
 import { toolVersion } from "../version.js";
-import { runOptions, sourceOptions, toRunOptions } from "./options.js";
+import { diffCommand } from "../commands/diff.js";
+import { runOptions, sourceOptions, toRunOptions, wasteGateOptions } from "./options.js";
 import { interruptions } from "./signals.js";
 
 // Looked up at call time, so that a test can capture what the CLI prints.
@@ -72,7 +73,7 @@ export async function main(argv: string[]): Promise<number> {
       "check [requirements]",
       "fail when images grew past a budget: compare a run with a baseline record",
       (y) =>
-        runOptions(y)
+        wasteGateOptions(runOptions(y), true)
           .option("baseline", {
             type: "string",
             demandOption: true,
@@ -124,6 +125,10 @@ export async function main(argv: string[]): Promise<number> {
           maxGrowth: a["max-growth"],
           maxSize: a["max-size"],
           maxLayers: a["max-layers"],
+          maxWasted: a["max-wasted"],
+          maxWastedPercent: a["max-wasted-percent"],
+          minEfficiency: a["min-efficiency"],
+          ciConfig: a["ci-config"],
           config: a.config,
         };
         if (a.current) {
@@ -201,10 +206,15 @@ export async function main(argv: string[]): Promise<number> {
     )
     .command(
       "inspect <image>",
-      "show where an image's bytes are: layers, wasted bytes, packages, duplicates, findings",
+      "show where an image's bytes are: layers, wasted bytes, packages, duplicates, findings; with --ci, gate its waste",
       (y) =>
-        y
-          .positional("image", { type: "string", demandOption: true, describe: "image name or id" })
+        wasteGateOptions(y, false)
+          .positional("image", {
+            type: "string",
+            demandOption: true,
+            describe:
+              "an image of the engine; or, with no engine, a save archive (./image.tar), oci:DIR, or - for stdin",
+          })
           .option("format", {
             alias: "f",
             choices: ["table", "markdown", "json"] as const,
@@ -217,20 +227,66 @@ export async function main(argv: string[]): Promise<number> {
               "compute each layer's gzip size as a registry push sends it (--no-gzip is faster)",
           })
           .option("top", { type: "number", default: 10, describe: "rows per list" })
+          .option("ci", {
+            type: "boolean",
+            default: false,
+            describe:
+              "judge the waste and exit 1 when a gate fails (the gates given, --ci-config, ./.dive-ci, or dive's defaults)",
+          })
           .option("docker-host", { type: "string" })
           .example("$0 inspect myapp:latest", "layers, waste and packages of an image")
+          .example("$0 inspect ./image.tar --no-gzip", "a `docker save` archive, no engine")
+          .example("docker save myapp | $0 inspect -", "from stdin")
+          .example("$0 inspect myapp:latest --ci --max-wasted 20MB --min-efficiency 0.95", "a gate")
           .example("$0 inspect myapp:latest --format json --no-gzip", "for a script"),
-      (a) =>
-        inspectCommand(
+      async (a) => {
+        exitCode = await inspectCommand(
           {
             image: a.image!,
             format: a.format,
             gzip: a.gzip,
             top: a.top,
             dockerHost: a["docker-host"],
+            ci: a.ci,
+            maxWasted: a["max-wasted"] as string | undefined,
+            maxWastedPercent: a["max-wasted-percent"] as string | undefined,
+            minEfficiency: a["min-efficiency"] as string | undefined,
+            ciConfig: a["ci-config"],
           },
           io,
-        ),
+        );
+      },
+    )
+    .command(
+      "diff <a> <b>",
+      "compare two images, archives, rungs (run.json#slim) or run records: layers, packages, categories, files, duplicates",
+      (y) =>
+        y
+          .positional("a", { type: "string", demandOption: true, describe: "the before side" })
+          .positional("b", { type: "string", demandOption: true, describe: "the after side" })
+          .option("format", {
+            alias: "f",
+            choices: ["table", "markdown", "json"] as const,
+            default: "table" as const,
+          })
+          .option("top", { type: "number", default: 10, describe: "rows per list" })
+          .option("docker-host", { type: "string" })
+          .example("$0 diff myapp:1.0 myapp:1.1", "two images of the engine")
+          .example("$0 diff old.tar oci:./new", "an archive against an OCI layout")
+          .example("$0 diff results/run.json#slim results/run.json#slim-squash", "two rungs")
+          .example("$0 diff results/baseline.json results/latest.json -f markdown", "two records"),
+      async (a) => {
+        exitCode = await diffCommand(
+          {
+            a: a.a!,
+            b: a.b!,
+            format: a.format,
+            top: a.top,
+            dockerHost: a["docker-host"],
+          },
+          io,
+        );
+      },
     )
     .command(
       "clean",
@@ -252,7 +308,7 @@ export async function main(argv: string[]): Promise<number> {
           }),
       (a) => cleanCommand({ run: a.run, dockerHosts: a["docker-host"] }, io),
     )
-    .demandCommand(1, "name a command: run, check, inspect, list, render, report, clean")
+    .demandCommand(1, "name a command: run, check, inspect, diff, list, render, report, clean")
     .strict()
     .recommendCommands()
     .help()

@@ -190,3 +190,29 @@ export function toRunOptions(a: RunArgs): RunOptions {
     color: a.color,
   };
 }
+
+/** The waste gates of `check` and `inspect --ci` (src/results/waste-gates.ts). */
+export function wasteGateOptions<T>(y: Argv<T>, perRung: boolean) {
+  const rung = perRung ? ", optionally per rung: slim=" : "";
+  return y
+    .option("max-wasted", {
+      type: "string",
+      array: perRung,
+      describe: `most wasted bytes (every copy of a path beyond its smallest): 20MB${rung ? `${rung}20MB` : ""}`,
+    })
+    .option("max-wasted-percent", {
+      type: "string",
+      array: perRung,
+      describe: `most wasted bytes as a share of the layers above the bottom one: 5% or 0.05${rung ? `${rung}5%` : ""}`,
+    })
+    .option("min-efficiency", {
+      type: "string",
+      array: perRung,
+      describe: `least efficiency (Σ smallest copy / Σ every copy, as dive): 0.95${rung ? `${rung}0.95` : ""}`,
+    })
+    .option("ci-config", {
+      type: "string",
+      describe:
+        "dive's .dive-ci rules file (lowestEfficiency, highestWastedBytes, highestUserWastedPercent)",
+    });
+}

@@ -1,4 +1,5 @@
-// `shrinkbench check`: compare a run record with a baseline record against size budgets; print
+// `shrinkbench check`: compare a run record with a baseline record against size and waste
+// budgets (waste: --max-wasted, --max-wasted-percent, --min-efficiency, dive's .dive-ci); print
 // a markdown or JSON report; exit 0 within budget, 1 when a budget is exceeded or a rung newly
 // fails. Bad input (a missing or malformed record, a bad budget) throws an InputError (exit 2).
 
@@ -8,6 +9,7 @@ import { appendFile } from "node:fs/promises";
 import {
   budgetsFromConfig,
   budgetsFromFlags,
+  budgetsFromRulesFile,
   type BudgetFlags,
   type Budgets,
 } from "../results/budget.js";
@@ -15,6 +17,7 @@ import { renderCheckJson, renderCheckMarkdown } from "../report/check.js";
 import { compareRuns, type CheckReport } from "../results/compare.js";
 import { CONFIG_FILE, loadConfig, type Config } from "../config.js";
 import { EXIT, InputError } from "../errors.js";
+import { loadDiveCi } from "../results/dive-ci.js";
 import { readRunRecord, writeRunRecord } from "../results/record.js";
 import type { RunRecord } from "../types.js";
 import { runCommand, type RunIO, type RunOptions } from "./run.js";
@@ -32,6 +35,8 @@ export interface CheckOptions extends BudgetFlags {
    * shrinkbench.config.json in the working directory when there is one.
    */
   config?: string | Config;
+  /** dive's .dive-ci rules file: its waste rules apply to every rung, below the flags. */
+  ciConfig?: string;
   env?: NodeJS.ProcessEnv;
   stdout: (s: string) => void;
 }
@@ -41,7 +46,11 @@ async function loadBudgets(opts: CheckOptions): Promise<Budgets> {
   const flags = budgetsFromFlags(opts);
   const config = typeof opts.config === "object" ? opts.config : await loadConfig(opts.config);
   const fromConfig = budgetsFromConfig(config.budgets, config.file ?? CONFIG_FILE);
-  return [...flags, ...fromConfig];
+  const fromRules = opts.ciConfig
+    ? budgetsFromRulesFile((await loadDiveCi(opts.ciConfig)).limits, `--ci-config ${opts.ciConfig}`)
+    : [];
+  // Within the flags' level the last given wins: the rules file before the flags.
+  return [...fromRules, ...flags, ...fromConfig];
 }
 
 /** Runs the check and returns the exit code: 0 within budget, 1 a budget exceeded. */

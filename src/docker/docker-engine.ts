@@ -108,8 +108,8 @@ export class DockerEngine implements Engine {
     }
   }
 
-  analyze(ref: string, opts: { gzip: boolean }): Promise<InspectReport> {
-    return inspectImage(this.docker, ref, { gzip: opts.gzip });
+  analyze(ref: string, opts: { gzip: boolean; keepFiles?: boolean }): Promise<InspectReport> {
+    return inspectImage(this.docker, ref, opts);
   }
 
   async pull(ref: string, timeoutMs: number): Promise<{ ok: boolean; error?: string }> {

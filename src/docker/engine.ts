@@ -74,7 +74,7 @@ export interface Engine {
   /** undefined when the image is not present. */
   inspectImage(ref: string): Promise<ImageInfo | undefined>;
   /** Where an image's bytes are, read from `docker save` as a stream (see docs/inspect.md). */
-  analyze(ref: string, opts: { gzip: boolean }): Promise<InspectReport>;
+  analyze(ref: string, opts: { gzip: boolean; keepFiles?: boolean }): Promise<InspectReport>;
   /** Tries to pull; resolves false (never throws) when the registry cannot provide it. */
   pull(ref: string, timeoutMs: number): Promise<{ ok: boolean; error?: string }>;
   build(request: BuildRequest): Promise<BuildOutcome>;

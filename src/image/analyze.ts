@@ -2,17 +2,21 @@
 
 import { findDuplicates } from "./duplicates.js";
 import { findings, type FindingOptions } from "./findings.js";
-import { walkLayers } from "./layers.js";
+import { walkLayers, type VisibleFile } from "./layers.js";
 import { pythonBreakdown } from "./python-breakdown.js";
 import {
   INSPECT_SCHEMA,
   INSPECT_VERSION,
   type CollectedImage,
   type InspectReport,
+  type VisibleFileRecord,
 } from "./types.js";
 import { wasteSummary } from "./waste.js";
 
-export type AnalyzeOptions = FindingOptions;
+export interface AnalyzeOptions extends FindingOptions {
+  /** Keep the list of visible regular files in the report (`diff` compares them). */
+  keepFiles?: boolean;
+}
 
 export function analyzeImage(image: CollectedImage, opts: AnalyzeOptions = {}): InspectReport {
   const walk = walkLayers(image.layers);
@@ -54,5 +58,15 @@ export function analyzeImage(image: CollectedImage, opts: AnalyzeOptions = {}): 
     python,
     duplicates,
     findings: findings(walk, python, duplicates, opts),
+    ...(opts.keepFiles ? { files: visibleFiles(walk.visible) } : {}),
   };
+}
+
+function visibleFiles(visible: Map<string, VisibleFile>): VisibleFileRecord[] {
+  const files: VisibleFileRecord[] = [];
+  for (const f of visible.values()) {
+    if (f.kind !== "file") continue;
+    files.push({ path: f.path, size: f.size, ...(f.sha256 ? { sha256: f.sha256 } : {}) });
+  }
+  return files;
 }

@@ -10,14 +10,19 @@ import type { ArchiveInput, ContentSink, TarHeader } from "./archive/types.js";
 import { GzipPool, GzipSize } from "./gzip-size.js";
 import { mergeKindOf } from "./overlay.js";
 import { normalizePath } from "./paths.js";
-import type { AnalyzeOptions } from "./analyze.js";
-import type { CollectedImage, EntryRecord, LayerData } from "./types.js";
+import { analyzeImage, type AnalyzeOptions } from "./analyze.js";
+import type { CollectedImage, EntryRecord, InspectReport, LayerData } from "./types.js";
 
 export interface CollectOptions {
   /** Compute each layer's gzip size (default true; it costs CPU time). */
   gzip?: boolean;
   /** zlib level for those sizes (default 6, what docker and registries use by default). */
   gzipLevel?: number;
+  /**
+   * Which image of a multi-image archive to read (a RepoTag or OCI ref name); default the
+   * `ref` collectImage is given; "" for the archive's first image.
+   */
+  select?: string;
 }
 
 /** What inspecting an image takes: how to collect it, and how to analyse it. */
@@ -68,7 +73,7 @@ export async function collectImage(
         data.gzipBytes = layer.storedSize; // stored compressed: that is what a push sends
       }
     },
-    { ref },
+    { ref: opts.select ?? ref },
   );
   await Promise.all(gzipping);
 
@@ -125,4 +130,13 @@ function record(
       data.texts.set(index, Buffer.concat(chunks).toString("utf8"));
     },
   };
+}
+
+/** Inspects an image archive with no engine: collection, then the analysis. */
+export async function inspectArchive(
+  input: ArchiveInput,
+  name: string,
+  opts: InspectOptions = {},
+): Promise<InspectReport> {
+  return analyzeImage(await collectImage(input, name, opts), opts);
 }

@@ -2,7 +2,9 @@
 import type { RungInspection } from "../types.js";
 import type { InspectReport } from "./types.js";
 
-const TOP_DISTRIBUTIONS = 5;
+/** Enough for `check` and `diff` to say which packages grew, few enough to keep records small. */
+const TOP_DISTRIBUTIONS = 10;
+const TOP_WASTED_PATHS = 5;
 
 export function summarizeInspection(report: InspectReport): RungInspection {
   return {
@@ -22,5 +24,11 @@ export function summarizeInspection(report: InspectReport): RungInspection {
       message,
       advice,
     })),
+    userSizeBytes: report.waste.userSizeBytes,
+    diveWastedBytes: report.waste.dive.wastedBytes,
+    topWastedPaths: report.waste.topPaths
+      .slice(0, TOP_WASTED_PATHS)
+      .map(({ path, wastedBytes }) => ({ path, wastedBytes })),
+    layerBytes: report.layers.map((l) => l.sizeBytes),
   };
 }

@@ -95,6 +95,17 @@ export interface WasteSummary {
   hiddenBytes: number;
   /** The paths with the most wasted bytes (at most 20). */
   topPaths: WastePath[];
+  /** Σ layer sizes above the first (bottom) layer: the bytes "the user" added, as dive counts them. */
+  userSizeBytes: number;
+  /** wastedBytes / userSizeBytes (0 when nothing is wasted; Infinity with waste and no user bytes). */
+  userWastedRatio: number;
+  /**
+   * The same image by dive's formulas, on shrinkbench's observations, for comparison:
+   * wasted = Σ cumulative over the paths seen more than once (it counts the copy that is
+   * needed too), user wasted = that / userSizeBytes. dive's efficiency is the same formula
+   * as `efficiency` (it differs only where a layer deletes a whole directory: not modelled).
+   */
+  dive: { wastedBytes: number; userWastedRatio: number; efficiency: number };
 }
 
 export interface DistributionSize {
@@ -214,4 +225,12 @@ export interface InspectReport {
   duplicates: DuplicateSummary;
   /** Largest first. */
   findings: Finding[];
+  /** The visible regular files, when asked for (`keepFiles`: `diff` compares them). */
+  files?: VisibleFileRecord[];
+}
+
+export interface VisibleFileRecord {
+  path: string;
+  size: number;
+  sha256?: string;
 }

@@ -11,6 +11,10 @@
 // dive reports Σ cumulative of the paths seen more than once as "wasted", which counts the
 // copy that is needed too (its issue #684); `wasted` here does not. Also reported:
 //
+// dive's own numbers are computed too (`dive`), so that a gate can say where dive's formula
+// would have reached another verdict. dive's "user wasted percent" divides its wasted
+// bytes by the bytes of every layer above the first, which is what `userSizeBytes` is.
+//
 //   hidden     = bytes stored in layers that the final image does not show (deleted or
 //                overwritten later): exactly what squashing the image would reclaim.
 
@@ -20,10 +24,12 @@ import type { WastePath, WasteSummary } from "./types.js";
 export function wasteSummary(walk: StackWalk, top = 20): WasteSummary {
   let cumulativeBytes = 0;
   let minimumBytes = 0;
+  let diveWastedBytes = 0;
   const wasteful: WastePath[] = [];
   for (const [path, stat] of walk.paths) {
     cumulativeBytes += stat.cumulative;
     minimumBytes += stat.minimum;
+    if (stat.count > 1) diveWastedBytes += stat.cumulative;
     if (stat.count > 1 && stat.cumulative > stat.minimum) {
       wasteful.push({
         path,
@@ -38,12 +44,28 @@ export function wasteSummary(walk: StackWalk, top = 20): WasteSummary {
   for (const h of walk.deleted.values()) hiddenBytes += h.total;
   for (const h of walk.overwritten.values()) hiddenBytes += h.total;
   wasteful.sort((a, b) => b.wastedBytes - a.wastedBytes || (a.path < b.path ? -1 : 1));
+  const userSizeBytes = walk.layers.slice(1).reduce((s, l) => s + l.sizeBytes, 0);
+  const wastedBytes = cumulativeBytes - minimumBytes;
+  const efficiency = cumulativeBytes === 0 ? 1 : minimumBytes / cumulativeBytes;
   return {
-    wastedBytes: cumulativeBytes - minimumBytes,
-    efficiency: cumulativeBytes === 0 ? 1 : minimumBytes / cumulativeBytes,
+    wastedBytes,
+    efficiency,
     cumulativeBytes,
     minimumBytes,
     hiddenBytes,
     topPaths: wasteful.slice(0, top),
+    userSizeBytes,
+    userWastedRatio: ratioOf(wastedBytes, userSizeBytes),
+    dive: {
+      wastedBytes: diveWastedBytes,
+      userWastedRatio: ratioOf(diveWastedBytes, userSizeBytes),
+      efficiency,
+    },
   };
+}
+
+/** part / whole; 0 for nothing of nothing, Infinity for something of nothing. */
+export function ratioOf(part: number, whole: number): number {
+  if (whole > 0) return part / whole;
+  return part > 0 ? Infinity : 0;
 }

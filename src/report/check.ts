@@ -14,6 +14,8 @@ const STATUS_LABEL: Record<CheckStatus, string> = {
   "grew-over-budget": "❌ grew over budget",
   "over-max-size": "❌ over max size",
   "too-many-layers": "❌ too many layers",
+  "too-much-waste": "❌ too much waste",
+  "low-efficiency": "❌ low efficiency",
   "newly-failing": "❌ newly failing",
   "still-failing": "⚠️ failing (also in baseline)",
   "new-rung": "🆕 new rung",

@@ -66,13 +66,19 @@ export function tableRows(record: RunRecord): Row[] {
   });
 }
 
-/** Every column holds a number except these, which read as words. */
-const WORDS: ReadonlySet<string> = new Set(["rung", "base", "smoke test"]);
+const NUMERIC: ReadonlySet<string> = new Set([
+  "size",
+  "vs previous",
+  "% of first",
+  "layers",
+  "build time",
+  "import",
+]);
 
 function asTextTable(record: RunRecord, cell: (column: string, text: string) => string): TextTable {
   return {
     head: [...COLUMNS],
-    align: COLUMNS.map((c) => (WORDS.has(c) ? "l" : "r")),
+    align: COLUMNS.map((c) => (NUMERIC.has(c) ? "r" : "l")),
     rows: tableRows(record).map((row) => COLUMNS.map((c) => cell(c, row[c]))),
   };
 }

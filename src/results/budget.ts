@@ -5,9 +5,13 @@
 //   --max-growth 5%            growth over the baseline, relative ("5%") or absolute ("20MB")
 //   --max-size slim=300MB      absolute size of the image (units: see units.ts)
 //   --max-layers 30            number of layers of the image
+//   --max-wasted 20MB          wasted bytes (docs/inspect.md; needs the rung's inspection)
+//   --max-wasted-percent 5%    wasted bytes / bytes of the layers above the bottom one
+//   --min-efficiency 0.95      Σ smallest copy / Σ cumulative, as dive computes it
 //
 // Config (shrinkbench.config.json):
-//   "budgets": { "*": { "maxGrowth": "5%", "maxSize": "2GB", "maxLayers": 30 },
+//   "budgets": { "*": { "maxGrowth": "5%", "maxSize": "2GB", "maxLayers": 30,
+//                       "maxWasted": "20MB", "maxWastedPercent": "5%", "minEfficiency": 0.95 },
 //                "slim": { "maxSize": "300MB" } }
 //
 // Resolution, field by field, first match wins: a flag for the rung, a flag for every rung, the
@@ -16,6 +20,14 @@
 import { InputError } from "../errors.js";
 import { formatBytes, parsePercent, parseSize, SIZE_UNITS_HINT } from "../units.js";
 import { describeValue, fieldError, isJsonObject } from "../validation.js";
+import {
+  parseEfficiency,
+  parseWastedBytes,
+  parseWastedRatio,
+  wasteGates,
+  WASTE_HINTS,
+  type WasteLimits,
+} from "./waste-gates.js";
 
 /** How much a rung may grow over its baseline size. */
 export type GrowthLimit =
@@ -25,7 +37,7 @@ export type GrowthLimit =
   | { kind: "bytes"; bytes: number };
 
 /** The limits that apply to one rung. A missing field is no limit. */
-export interface Budget {
+export interface Budget extends WasteLimits {
   maxGrowth?: GrowthLimit;
   maxSizeBytes?: number;
   maxLayers?: number;
@@ -51,6 +63,9 @@ export interface BudgetFlags {
   maxGrowth?: FlagValue;
   maxSize?: FlagValue;
   maxLayers?: FlagValue;
+  maxWasted?: FlagValue;
+  maxWastedPercent?: FlagValue;
+  minEfficiency?: FlagValue;
 }
 
 const ALL = "*";
@@ -61,6 +76,9 @@ const FLAG_HINTS = {
     "optionally for one rung (--max-growth slim=5%)",
   "--max-size": `write a size, optionally for one rung (--max-size slim=300MB); ${SIZE_UNITS_HINT}`,
   "--max-layers": "write a whole number, optionally for one rung (--max-layers slim=12)",
+  "--max-wasted": `${WASTE_HINTS.maxWasted}, optionally for one rung (--max-wasted slim=20MB)`,
+  "--max-wasted-percent": `${WASTE_HINTS.maxWastedPercent}, optionally for one rung`,
+  "--min-efficiency": `${WASTE_HINTS.minEfficiency}, optionally for one rung`,
 } as const;
 
 type FlagName = keyof typeof FLAG_HINTS;
@@ -130,13 +148,38 @@ export function budgetsFromFlags(flags: BudgetFlags): Budgets {
       maxLayers: parseLayers(text, what, FLAG_HINTS["--max-layers"]),
     }));
   }
+  for (const raw of flagValues(flags.maxWasted)) {
+    add("--max-wasted", raw, (text, what) => ({ maxWastedBytes: parseWastedBytes(text, what) }));
+  }
+  for (const raw of flagValues(flags.maxWastedPercent)) {
+    add("--max-wasted-percent", raw, (text, what) => ({
+      maxWastedRatio: parseWastedRatio(text, what),
+    }));
+  }
+  for (const raw of flagValues(flags.minEfficiency)) {
+    add("--min-efficiency", raw, (text, what) => ({
+      minEfficiency: parseEfficiency(text, what),
+    }));
+  }
   return entries;
 }
 
-const CONFIG_KEYS = ["maxGrowth", "maxSize", "maxLayers"] as const;
+/** Waste limits for every rung from a file of rules (dive's .dive-ci), below the flags. */
+export function budgetsFromRulesFile(limits: WasteLimits, origin: string): Budgets {
+  return [{ rung: ALL, from: "flag", origin, budget: { ...limits } }];
+}
+
+const CONFIG_KEYS = [
+  "maxGrowth",
+  "maxSize",
+  "maxLayers",
+  "maxWasted",
+  "maxWastedPercent",
+  "minEfficiency",
+] as const;
 const CONFIG_HINT =
   'budgets maps a rung id or "*" to { "maxGrowth": "5%" | "20MB", "maxSize": "300MB", ' +
-  '"maxLayers": 30 }';
+  '"maxLayers": 30, "maxWasted": "20MB", "maxWastedPercent": "5%", "minEfficiency": 0.95 }';
 
 /**
  * Budgets from the `budgets` value of a config file (`file` names it in errors). `undefined`
@@ -188,6 +231,14 @@ export function budgetsFromConfig(value: unknown, file: string): Budgets {
           fail(`${path}.${key}`, `expected a whole number of layers, got ${describeValue(v)}`);
         }
         budget.maxLayers = v as number;
+      } else if (key === "maxWasted" || key === "maxWastedPercent" || key === "minEfficiency") {
+        if (typeof v !== "string" && typeof v !== "number") {
+          return fail(`${path}.${key}`, `expected a string or a number, got ${describeValue(v)}`);
+        }
+        const text = String(v);
+        if (key === "maxWasted") budget.maxWastedBytes = parseWastedBytes(text, what);
+        else if (key === "maxWastedPercent") budget.maxWastedRatio = parseWastedRatio(text, what);
+        else budget.minEfficiency = parseEfficiency(text, what);
       } else {
         fail(`${path}.${key}`, `unknown budget; expected one of ${CONFIG_KEYS.join(", ")}`);
       }
@@ -206,14 +257,21 @@ export function budgetForRung(budgets: Budgets, rung: string): Budget {
     (e) => e.from === "config" && e.rung === ALL,
   ];
   const result: Budget = {};
-  for (const key of ["maxGrowth", "maxSizeBytes", "maxLayers"] as const) {
+  for (const key of [
+    "maxGrowth",
+    "maxSizeBytes",
+    "maxLayers",
+    "maxWastedBytes",
+    "maxWastedRatio",
+    "minEfficiency",
+  ] as const) {
     for (const level of levels) {
       const found = budgets
         .filter(level)
         .reverse()
         .find((e) => e.budget[key] !== undefined);
       if (found) {
-        // Each key keeps its own type; the assertion only spares a switch over three keys.
+        // Each key keeps its own type; the assertion only spares a switch over the keys.
         (result as Record<string, unknown>)[key] = found.budget[key];
         break;
       }
@@ -241,5 +299,6 @@ export function describeBudget(budget: Budget): string {
   if (budget.maxGrowth) parts.push(formatGrowthLimit(budget.maxGrowth));
   if (budget.maxSizeBytes !== undefined) parts.push(`≤ ${formatBytes(budget.maxSizeBytes)}`);
   if (budget.maxLayers !== undefined) parts.push(`≤ ${budget.maxLayers} layers`);
+  for (const gate of wasteGates(budget)) parts.push(gate.describe());
   return parts.length ? parts.join(", ") : "none";
 }

@@ -8,7 +8,13 @@ import {
   type Budgets,
 } from "./budget.js";
 import { EXIT } from "../errors.js";
-import type { RunRecord, RungResult, RungStatus } from "../types.js";
+import type { RunRecord, RungInspection, RungResult, RungStatus } from "../types.js";
+import {
+  diveDisagreement,
+  evaluateWaste,
+  factsFromInspection,
+  hasWasteLimits,
+} from "./waste-gates.js";
 import { formatBytes, formatPercent, formatSignedBytes } from "../units.js";
 
 /** What the check found for one rung. */
@@ -21,6 +27,10 @@ export type CheckStatus =
   | "over-max-size"
   /** More layers than --max-layers. */
   | "too-many-layers"
+  /** More wasted bytes than --max-wasted or --max-wasted-percent. */
+  | "too-much-waste"
+  /** An efficiency under --min-efficiency. */
+  | "low-efficiency"
   /** PASS in the baseline, FAILED now. */
   | "newly-failing"
   /** FAILED in the baseline and now: not a regression, but not a result either. */
@@ -37,12 +47,20 @@ export const FAILING_STATUSES: readonly CheckStatus[] = [
   "grew-over-budget",
   "over-max-size",
   "too-many-layers",
+  "too-much-waste",
+  "low-efficiency",
   "newly-failing",
 ];
 
 /** A broken budget or a regression, in words. */
 export interface CheckProblem {
-  kind: "grew-over-budget" | "over-max-size" | "too-many-layers" | "newly-failing";
+  kind:
+    | "grew-over-budget"
+    | "over-max-size"
+    | "too-many-layers"
+    | "too-much-waste"
+    | "low-efficiency"
+    | "newly-failing";
   message: string;
 }
 
@@ -171,6 +189,63 @@ function absoluteProblems(cur: RungSide, budget: Budget): CheckProblem[] {
   return problems;
 }
 
+/** The waste gates of a measured rung: problems, and where dive would judge otherwise. */
+function wasteProblems(check: RungCheck, cur: RungResult, budget: Budget): void {
+  if (!hasWasteLimits(budget)) return;
+  if (!cur.inspection) {
+    check.notes.push(
+      "waste budgets not checked: the run did not inspect this rung (run without --no-inspect)",
+    );
+    return;
+  }
+  for (const result of evaluateWaste(budget, factsFromInspection(cur.inspection))) {
+    if (!result.passed) {
+      check.problems.push({
+        kind: result.key === "minEfficiency" ? "low-efficiency" : "too-much-waste",
+        message: result.message,
+      });
+    } else if (result.actual === "unknown") {
+      check.notes.push(`${result.rule}: ${result.message}`);
+    }
+    const dive = diveDisagreement(result);
+    if (dive) check.notes.push(dive);
+  }
+}
+
+const GREW_TOP = 3;
+
+/** The distributions and categories that grew most, from both sides' inspections. */
+export function whatGrew(
+  base: RungInspection | undefined,
+  cur: RungInspection | undefined,
+): string[] {
+  if (!base || !cur) return [];
+  const grew = (
+    before: { key: string; label: string; bytes: number }[],
+    after: { key: string; label: string; bytes: number }[],
+  ): string[] => {
+    const was = new Map(before.map((x) => [x.key, x.bytes]));
+    return after
+      .map((x) => ({ label: x.label, delta: x.bytes - (was.get(x.key) ?? 0), new: !was.has(x.key) }))
+      .filter((x) => x.delta > 0)
+      .sort((a, b) => b.delta - a.delta)
+      .slice(0, GREW_TOP)
+      .map((x) => `${x.label} ${formatSignedBytes(x.delta)}${x.new ? " (new)" : ""}`);
+  };
+  const dists = grew(
+    base.topDistributions.map((d) => ({ key: d.name, label: d.name, bytes: d.bytes })),
+    cur.topDistributions.map((d) => ({ key: d.name, label: d.name, bytes: d.bytes })),
+  );
+  const cats = grew(
+    base.categories.map((c) => ({ key: c.id, label: c.title, bytes: c.bytes })),
+    cur.categories.map((c) => ({ key: c.id, label: c.title, bytes: c.bytes })),
+  );
+  const notes: string[] = [];
+  if (dists.length) notes.push(`grew most (distributions): ${dists.join(", ")}`);
+  if (cats.length) notes.push(`grew most (categories): ${cats.join(", ")}`);
+  return notes;
+}
+
 function checkRung(
   id: string,
   base: RungResult | undefined,
@@ -261,6 +336,10 @@ function checkRung(
     check.notes.push(`base image changed: ${b.baseImage} → ${c.baseImage}`);
   }
   check.problems.push(...absoluteProblems(c, budget));
+  if (cur) wasteProblems(check, cur, budget);
+  if (check.problems.some((p) => p.kind === "grew-over-budget" || p.kind === "over-max-size")) {
+    check.notes.push(...whatGrew(base?.inspection, cur?.inspection));
+  }
   check.failed = check.problems.length > 0;
   check.status = check.problems[0]?.kind ?? (b ? "ok" : "new-rung");
   return check;

@@ -17,13 +17,16 @@ function report(): InspectReport {
       cumulativeBytes: 40,
       minimumBytes: 30,
       hiddenBytes: 12_000_000,
-      topPaths: [],
+      topPaths: [{ path: "a", count: 2, cumulativeBytes: 2, minimumBytes: 1, wastedBytes: 1 }],
+      userSizeBytes: 80,
+      userWastedRatio: 0.125,
+      dive: { wastedBytes: 20_000_000, userWastedRatio: 0.25, efficiency: 0.75 },
     },
     python: {
-      distributions: ["a", "b", "c", "d", "e", "f", "g"].map((name, i) => ({
+      distributions: ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"].map((name, i) => ({
         name,
         site: "/s",
-        bytes: 1_000_000 * (7 - i),
+        bytes: 1_000_000 * (11 - i),
         files: 1,
         source: "RECORD" as const,
       })),
@@ -46,14 +49,18 @@ function report(): InspectReport {
 }
 
 describe("summarizeInspection", () => {
-  it("keeps the totals, the non-empty categories, the five largest packages and the findings", () => {
+  it("keeps the totals, the non-empty categories, the ten largest packages, the findings and what the waste gates need", () => {
     const s = summarizeInspection(report());
     expect(s.wastedBytes).toBe(10_000_000);
     expect(s.hiddenBytes).toBe(12_000_000);
     expect(s.efficiency).toBe(0.75);
     expect(s.duplicateSavingsBytes).toBe(3_080_000);
     expect(s.categories.map((c) => c.id)).toEqual(["tests"]);
-    expect(s.topDistributions.map((d) => d.name)).toEqual(["a", "b", "c", "d", "e"]);
+    expect(s.topDistributions.map((d) => d.name)).toEqual("abcdefghij".split(""));
+    expect(s.userSizeBytes).toBe(80);
+    expect(s.diveWastedBytes).toBe(20_000_000);
+    expect(s.topWastedPaths).toEqual([{ path: "a", wastedBytes: 1 }]);
+    expect(s.layerBytes).toEqual([]);
     expect(s.findings[0]).toEqual({
       id: "pip-cache",
       bytes: 9,

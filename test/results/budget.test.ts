@@ -136,7 +136,7 @@ describe("budgetsFromConfig", () => {
     [
       "unknown key",
       { slim: { maxsize: "300MB" } },
-      "shrinkbench.config.json: budgets.slim.maxsize: unknown budget; expected one of maxGrowth, maxSize, maxLayers",
+      "shrinkbench.config.json: budgets.slim.maxsize: unknown budget; expected one of maxGrowth, maxSize, maxLayers, maxWasted, maxWastedPercent, minEfficiency",
     ],
     [
       "size unit",

@@ -159,7 +159,9 @@ export function waitDrain(w: NodeJS.WritableStream & { destroyed?: boolean }): P
     };
     const onClose = () => {
       cleanup();
-      reject(new Error("stream closed while writing"));
+      // ended by its writer (the layer's last bytes were written, then end()): all taken
+      if ((w as { writableFinished?: boolean }).writableFinished) resolve();
+      else reject(new Error("stream closed while writing"));
     };
     const onError = (err: unknown) => {
       cleanup();

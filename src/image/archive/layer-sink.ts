@@ -1,11 +1,11 @@
 // One layer blob of the archive: runs the consumer's visitor and routes the blob's bytes
-// (gunzip when stored compressed, then the byte listeners, then the layer's tar reader,
+// (gunzip or zstd when stored compressed, then the byte listeners, then the layer's tar reader,
 // whose entries go to the visitor's handler or to an `EntryBridge`).
 
 import { finished } from "node:stream/promises";
 import { createGunzip, type Gunzip } from "node:zlib";
+import { Decompress as ZstdDecompress } from "fzstd";
 import type { Header } from "tar-stream";
-import { EngineError } from "../../errors.js";
 import { normalizePath } from "../paths.js";
 import { EntryBridge } from "./entry-bridge.js";
 import { noop, waitDrain, type Flow } from "./flow.js";
@@ -40,6 +40,12 @@ export class LayerSink implements ContentSink {
   private reader: TarReader | undefined;
   private gunzip: Gunzip | undefined;
   private gunzipError: unknown;
+  /**
+   * zstd layers (OCI allows them; Node's zlib has no zstd before 22.15/23.8): fzstd, pure
+   * JavaScript, decompressing synchronously as the bytes arrive, so the pipeline stays one
+   * synchronous pass and memory stays about one zstd window.
+   */
+  private zstd: ZstdDecompress | undefined;
   private handler: LayerHandler | undefined;
   private bridge: EntryBridge | undefined;
   private readDone: { resolve: () => void; reject: (err: unknown) => void } | undefined;
@@ -121,15 +127,14 @@ export class LayerSink implements ContentSink {
       if (this.mode !== "waiting") throw new Error(`layer ${this.info.path} read twice`);
     }
     const inflate = mode !== "drain" || this.listeners.length > 0;
-    if (this.info.compression === "zstd" && inflate) {
-      throw new EngineError(
-        `layer ${this.info.path} is zstd-compressed, which this Node version cannot decompress`,
-        "re-save the image with gzip or uncompressed layers",
-      );
-    }
     this.mode = mode;
     if (mode !== "drain") this.reader = new TarReader((h) => this.entry(h));
     if (this.info.compression === "gzip" && inflate) this.startGunzip();
+    if (this.info.compression === "zstd" && inflate) {
+      this.zstd = new ZstdDecompress((chunk) => {
+        this.tar(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      });
+    }
     this.chosen();
   }
 
@@ -150,7 +155,10 @@ export class LayerSink implements ContentSink {
   /** Bytes as stored in the archive. */
   private stored(chunk: Buffer): void {
     const gunzip = this.gunzip;
-    if (gunzip) {
+    if (this.zstd) {
+      // a copy: fzstd may keep the tail of a chunk until the next one completes a block
+      this.zstd.push(new Uint8Array(chunk));
+    } else if (gunzip) {
       if (this.gunzipError) throw this.gunzipError;
       if (!gunzip.write(Buffer.from(chunk))) this.flow.defer(waitDrain(gunzip));
     } else if (this.mode !== "drain" || this.listeners.length > 0) {
@@ -197,6 +205,7 @@ export class LayerSink implements ContentSink {
   }
 
   private finish(): void {
+    this.zstd?.push(new Uint8Array(0), true);
     const gunzip = this.gunzip;
     if (gunzip) {
       gunzip.end();
