@@ -218,7 +218,13 @@ export interface RunRecord {
   runId: string;
   tool: { name: "shrinkbench"; version: string };
   ladder: { name: string; file: string };
-  requirements: { file: string; hash: string; names: string[] };
+  requirements: {
+    file: string;
+    hash: string;
+    names: string[];
+    /** Requirements an environment marker left out for the images' python (not installed, not import-tested). */
+    leftOut?: { name: string; line: string; marker: string; why: string; images: string[] }[];
+  };
   /** Package sources, credentials masked. */
   sources: PackageSources;
   bases: Record<BaseRole, string>;

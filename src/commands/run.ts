@@ -21,6 +21,12 @@ import { runLadder } from "../run/runner.js";
 import { openRun, type RunSetup } from "../run/setup.js";
 import { recommend } from "../results/recommend.js";
 import { renderRecommendationText } from "../report/recommendation.js";
+import {
+  checkRequirements,
+  renderLeftOut,
+  type RequirementsCheck,
+} from "../run/requirements-check.js";
+import { cacheDir } from "../run/python-env.js";
 import { importSmokeTest, scriptSmokeTest, type SmokeTest } from "../ladder/smoke.js";
 import { parseSize } from "../units.js";
 import { toolVersion } from "../version.js";
@@ -173,15 +179,20 @@ export async function runCommand(
     onNote: note,
     onPull: (ref, host) => note(`pulling base image ${ref} on ${host} (not present there)`),
   });
+  const checked = await checkRequirements(prepared, setup, {
+    cache: cacheDir(io.env),
+    onNote: note,
+  });
   const recorder = new RunRecorder(
     newRecord(prepared, setup),
     opts.out,
     prepared.ladder.rungs.map((r) => r.id),
     opts.name,
   );
+  checked.addTo(recorder.record);
   const progress = startProgress(opts, io);
   try {
-    await runRungs(prepared, setup, recorder, progress.handle, opts, io);
+    await runRungs(prepared, setup, recorder, progress.handle, opts, io, checked);
   } finally {
     progress.stop();
     await finishRecord(prepared, setup, recorder, opts, io, progress.handle);
@@ -247,6 +258,7 @@ async function runRungs(
   onProgress: (e: ProgressEvent) => void,
   opts: RunOptions,
   io: RunIO,
+  checked: RequirementsCheck,
 ): Promise<void> {
   await runLadder(
     {
@@ -258,6 +270,7 @@ async function runRungs(
       constraintsText: flattenConstraints(prepared.requirements),
       appDir: opts.app,
       smoke: prepared.smoke,
+      smokeFor: checked.smokeFor,
       templates: prepared.templates,
       scripts: prepared.scripts,
       keepImages: opts.keepImages,
@@ -297,7 +310,7 @@ async function finishRecord(
 ): Promise<void> {
   const { record } = recorder;
   await setup.close();
-  const notes = setup.notes();
+  const notes = [...(record.notes ?? []), ...setup.notes()];
   if (notes.length) record.notes = notes;
   record.maxRssBytes = process.resourceUsage().maxRSS * 1024;
   const served = setup.server.proxy;
@@ -338,6 +351,7 @@ function printRun(recorder: RunRecorder, opts: RunOptions, io: RunIO): RunOutcom
     if (record.recommendation) {
       io.stdout("\n" + renderRecommendationText(record.recommendation, record.rungs));
     }
+    io.stdout(renderLeftOut(record));
     for (const r of record.rungs.filter((x) => x.status === "FAILED")) {
       io.stderr(`FAILED ${r.rung}: ${r.reason ?? ""}\n`);
       if (r.logFile) io.stderr(`  full log: ${join(opts.out, r.logFile)}\n`);

@@ -15,6 +15,7 @@ import {
   smokeContextFiles,
   type SmokeTest,
 } from "../ladder/smoke.js";
+import { pipErrorReason } from "../requirements/pip-errors.js";
 import type {
   Ladder,
   PackageSources,
@@ -34,6 +35,8 @@ export interface RunInput {
   constraintsText: string;
   appDir?: string;
   smoke: SmokeTest;
+  /** The smoke test of a rung whose pip runs in this image (markers can leave requirements out). */
+  smokeFor?: (installImage: string) => SmokeTest;
   /** Template text by file name. */
   templates: Record<string, string>;
   /** Helper scripts copied into every context, by file name. */
@@ -68,6 +71,11 @@ function intermediateIds(log: readonly string[]): string[] {
     const m = /^ ---> ([0-9a-f]{12,64})$/.exec(l);
     return m ? [m[1]!] : [];
   });
+}
+
+/** The rung's smoke test: the requirements its install image's markers keep. */
+function smokeOf(plan: RungPlan, input: RunInput): SmokeTest {
+  return input.smokeFor?.(plan.builderImage ?? plan.baseImage) ?? input.smoke;
 }
 
 function builderOf(input: RunInput): Builder {
@@ -129,7 +137,7 @@ async function buildStep(
     scripts: input.scripts,
     mode: plan.context,
     appDir: input.appDir,
-    smoke: smokeContextFiles(input.smoke),
+    smoke: smokeContextFiles(smokeOf(plan, input)),
   });
   const context = packContext(entries);
   const timeout = AbortSignal.timeout(input.buildTimeoutMs);
@@ -200,7 +208,7 @@ async function warmRebuildStep(
 function buildFailure(built: Built, input: RunInput): string {
   if (built.timedOut()) return `build exceeded --build-timeout (${input.buildTimeoutMs / 1000} s)`;
   if (input.signal?.aborted) return "run interrupted during the build";
-  return `build failed: ${built.outcome.error}`;
+  return `build failed: ${pipErrorReason(built.outcome.log, built.outcome.error) ?? built.outcome.error}`;
 }
 
 /** Step 3 (post: squash): the image squashed to one layer above its base; the original removed. */
@@ -255,7 +263,8 @@ async function smokeStep(
   report: Reporter,
 ): Promise<SmokeResult> {
   report.phase("smoke");
-  const run = smokeCommand(input.smoke);
+  const test = smokeOf(plan, input);
+  const run = smokeCommand(test);
   try {
     const result = await engine.runContainer({
       image: imageId,
@@ -264,11 +273,11 @@ async function smokeStep(
       labels: plan.labels,
       timeoutMs: input.smokeTimeoutMs,
     });
-    return parseSmokeOutput(input.smoke, result);
+    return parseSmokeOutput(test, result);
   } catch (e) {
     return {
       passed: false,
-      description: input.smoke.description,
+      description: test.description,
       seconds: 0,
       outputTail: [`could not run the smoke test: ${(e as Error).message}`],
     };
