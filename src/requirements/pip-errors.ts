@@ -21,10 +21,14 @@ export type PipFailure =
     }
   | { kind: "other"; line: string };
 
-/** A log line without the builder's prefix (BuildKit's "#8 3.21 "). */
+/** A log line without the builder's prefix (BuildKit's "#8 " or "#8 3.21 "). */
 function bare(line: string): string {
-  return line.replace(/^#\d+ \d+(?:\.\d+)? /, "").trimEnd();
+  return line.replace(/^#\d+ (?:\d+(?:\.\d+)? )?/, "").trimEnd();
 }
+
+/** The builder's own complaint that the command failed, not pip's. */
+const BUILDER_ERROR =
+  /^ERROR: (?:The command '|executor failed running |process ".*" did not complete)/;
 
 const NO_VERSION =
   /Could not find a version that satisfies the requirement (.+?) \(from versions: (.*)\)\s*$/;
@@ -60,9 +64,7 @@ export function parsePipFailure(
     }
     return { kind: "conflict", line: lines[conflictAt]!.replace(/^ERROR:\s*/, ""), causes };
   }
-  const errors = lines.filter(
-    (l) => /^ERROR: /.test(l) && l !== ignore && !/^ERROR: The command '/.test(l),
-  );
+  const errors = lines.filter((l) => /^ERROR: /.test(l) && l !== ignore && !BUILDER_ERROR.test(l));
   const last = errors.at(-1);
   if (last) return { kind: "other", line: last.replace(/^ERROR:\s*/, "") };
   // pip's rich errors: "error: subprocess-exited-with-error" then "× <what happened>".

@@ -25,7 +25,20 @@ describe("pip's error lines", () => {
     });
   });
 
-  it("reads BuildKit's prefixed lines and 'from versions: none'", () => {
+  it("reads BuildKit's prefixed lines and skips its own complaint", () => {
+    const log = [
+      "#8 ERROR: Could not find a version that satisfies the requirement numpy>=99 (from versions: 2.4.6)",
+      "#8 ERROR: No matching distribution found for numpy>=99",
+      "#8 ERROR: executor failed running [/bin/sh -c pip install -r r.txt]: exit code: 1",
+      "ERROR: executor failed running [/bin/sh -c pip install -r r.txt]: exit code: 1",
+    ];
+    expect(pipErrorReason(log)).toBe(
+      "No matching distribution found for numpy>=99 (versions the sources offer: 2.4.6)",
+    );
+    expect(pipErrorReason(["#9 ERROR: pip's own words", log[2]!, log[3]!])).toBe("pip's own words");
+  });
+
+  it("reads BuildKit's timed lines and 'from versions: none'", () => {
     const f = parsePipFailure([
       "#8 2.103 ERROR: Could not find a version that satisfies the requirement nopkg (from versions: none)",
       "#8 2.104 ERROR: No matching distribution found for nopkg",
