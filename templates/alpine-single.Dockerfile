@@ -20,5 +20,7 @@ ARG APK_BUILD_DEPS="gcc g++ gfortran musl-dev build-base linux-headers openblas-
 WORKDIR /app
 RUN apk add --no-cache $APK_BUILD_DEPS
 COPY requirements.txt constraints.txt /tmp/shrinkbench/
+# The talk's rungs before "one layer" keep pip's download cache: that is what they show.
+# hadolint ignore=DL3042
 RUN pip install --user --prefer-binary --progress-bar off -r /tmp/shrinkbench/requirements.txt -c /tmp/shrinkbench/constraints.txt
 COPY app/ /app/

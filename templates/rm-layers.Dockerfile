@@ -12,6 +12,8 @@ ARG PIP_DISABLE_PIP_VERSION_CHECK=1
 ARG PIP_ROOT_USER_ACTION=ignore
 WORKDIR /app
 COPY requirements.txt constraints.txt /tmp/shrinkbench/
+# The talk's rungs before "one layer" keep pip's download cache: that is what they show.
+# hadolint ignore=DL3042
 RUN pip install --user --progress-bar off -r /tmp/shrinkbench/requirements.txt -c /tmp/shrinkbench/constraints.txt
 RUN rm -rf /root/.cache/pip
 RUN find /root/.local/ -follow -type f -name '*.a' -delete

@@ -19,6 +19,8 @@ WORKDIR /app
 COPY requirements.txt constraints.txt /tmp/shrinkbench/
 COPY scripts/ /tmp/shrinkbench/scripts/
 # Requirements before application code, so that changing the code does not reinstall them.
+# The talk's rungs before "one layer" keep pip's download cache: that is what they show.
+# hadolint ignore=DL3042
 RUN if [ "$NO_CACHE" = 1 ]; then set -- --no-cache-dir; fi \
  && pip install --user --progress-bar off "$@" -r /tmp/shrinkbench/requirements.txt -c /tmp/shrinkbench/constraints.txt \
  && sh /tmp/shrinkbench/scripts/cleanup.sh "$CLEANUP" /root/.local

@@ -4,6 +4,7 @@ import yargs from "yargs";
 import { checkCommand, runThenCheck } from "../commands/check.js";
 import { cleanCommand } from "../commands/clean.js";
 import { inspectCommand } from "../commands/inspect.js";
+import { lintCommand } from "../commands/lint.js";
 import { listCommand } from "../commands/list.js";
 import { renderCommand } from "../commands/render.js";
 import { reportCommand } from "../commands/report.js";
@@ -289,6 +290,35 @@ export async function main(argv: string[]): Promise<number> {
       },
     )
     .command(
+      "lint [dockerfiles..]",
+      "check Dockerfiles with hadolint-style rules, or every rung of a ladder as it renders",
+      (y) =>
+        y
+          .positional("dockerfiles", {
+            type: "string",
+            array: true,
+            describe: "Dockerfiles to check (default: ./Dockerfile unless --ladder is given)",
+          })
+          .option("ladder", {
+            alias: "l",
+            type: "string",
+            describe:
+              "also check each rung of this ladder (built-in name or JSON file): its template with the rung's build args",
+          })
+          .option("config", {
+            type: "string",
+            describe: "config file whose base images the rungs render with",
+          })
+          .example("$0 lint Dockerfile", "your own Dockerfile")
+          .example("$0 lint --ladder my-ladder.json", "every rung of a ladder of your own"),
+      async (a) => {
+        exitCode = await lintCommand(
+          { files: a.dockerfiles ?? [], ladder: a.ladder, config: a.config },
+          io,
+        );
+      },
+    )
+    .command(
       "clean",
       "remove the images and containers shrinkbench created (by label, nothing else)",
       (y) =>
@@ -308,7 +338,7 @@ export async function main(argv: string[]): Promise<number> {
           }),
       (a) => cleanCommand({ run: a.run, dockerHosts: a["docker-host"] }, io),
     )
-    .demandCommand(1, "name a command: run, check, inspect, diff, list, render, report, clean")
+    .demandCommand(1, "name a command: run, check, inspect, diff, list, render, report, lint, clean")
     .strict()
     .recommendCommands()
     .help()

@@ -6,12 +6,7 @@ import { join } from "node:path";
 import { loadLadder, TEMPLATES_DIR } from "../ladder/assets.js";
 import { loadConfig } from "../config.js";
 import { EXIT, InputError } from "../errors.js";
-import {
-  formatFindings,
-  lintDockerfile,
-  parseDockerfile,
-  type LintFinding,
-} from "../ladder/dockerfile-lint.js";
+import { formatFindings, lintDockerfile, type LintFinding } from "../ladder/dockerfile-lint.js";
 import { planRung } from "../ladder/plan.js";
 import type { Output } from "./io.js";
 
@@ -21,20 +16,6 @@ export interface LintCommandOptions {
   /** A built-in ladder name or a ladder file: lint each rung's template with its build args. */
   ladder?: string;
   config?: string;
-}
-
-/**
- * Whether the Dockerfile keeps pip's download cache on purpose: it switches the cache with an
- * `ARG NO_CACHE` and this rendering leaves it off (the talk's first rungs show what the cache
- * costs). Such a Dockerfile is not told to add --no-cache-dir (DL3042).
- */
-export function keepsPipCacheOnPurpose(text: string, buildArgs: Record<string, string> = {}) {
-  const arg = parseDockerfile(text).find(
-    (i) => i.keyword === "ARG" && /^NO_CACHE(=|$)/.test(i.args),
-  );
-  if (!arg) return false;
-  const value = buildArgs.NO_CACHE ?? arg.args.slice("NO_CACHE=".length);
-  return value !== "1";
 }
 
 async function readDockerfile(file: string): Promise<string> {
@@ -49,10 +30,7 @@ async function readDockerfile(file: string): Promise<string> {
 }
 
 function lint(text: string, buildArgs?: Record<string, string>): LintFinding[] {
-  return lintDockerfile(text, {
-    buildArgs,
-    pipCache: keepsPipCacheOnPurpose(text, buildArgs) ? "allow" : "forbid",
-  });
+  return lintDockerfile(text, { buildArgs });
 }
 
 /** Prints each finding as `FILE:LINE RULE message`; returns 1 when there is any, else 0. */

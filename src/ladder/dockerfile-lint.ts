@@ -19,6 +19,7 @@
 //   SB001   FROM uses a variable that no ARG before the first FROM declares
 //   SB002   an ARG before the first FROM that no FROM uses (such an ARG is visible to FROM
 //           lines only)
+// As in hadolint, `# hadolint ignore=RULE[,RULE]` above an instruction silences those rules there.
 
 export interface LintOptions {
   /** Build args as a rung passes them; without them, the ARG defaults. */
@@ -150,7 +151,36 @@ export interface RenderedRun {
 }
 
 export function lintDockerfile(text: string, opts: LintOptions = {}): LintFinding[] {
-  return analyze(text, opts).findings;
+  const ignored = ignorePragmas(text);
+  return analyze(text, opts).findings.filter((f) => !ignored.get(f.line)?.has(f.rule));
+}
+
+/**
+ * hadolint's inline pragma: `# hadolint ignore=DL3042,DL3006` on a comment line above an
+ * instruction silences those rules for that instruction. Returns instruction line → rules.
+ */
+export function ignorePragmas(text: string): Map<number, Set<string>> {
+  const out = new Map<number, Set<string>>();
+  let pending: string[] = [];
+  let inContinuation = false;
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const trimmed = raw.trim();
+    const pragma = /^#\s*hadolint\s+ignore=([A-Za-z0-9_,\s]+)$/.exec(trimmed);
+    if (pragma)
+      pending.push(
+        ...pragma[1]!
+          .split(",")
+          .map((r) => r.trim())
+          .filter(Boolean),
+      );
+    if (trimmed === "" || trimmed.startsWith("#")) return;
+    if (!inContinuation && pending.length > 0) {
+      out.set(i + 1, new Set(pending));
+      pending = [];
+    }
+    inContinuation = /\\\s*$/.test(raw);
+  });
+  return out;
 }
 
 /** The RUN instructions as a rung with these build args runs them. */
