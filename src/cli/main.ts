@@ -338,7 +338,10 @@ export async function main(argv: string[]): Promise<number> {
           }),
       (a) => cleanCommand({ run: a.run, dockerHosts: a["docker-host"] }, io),
     )
-    .demandCommand(1, "name a command: run, check, inspect, diff, list, render, report, lint, clean")
+    .demandCommand(
+      1,
+      "name a command: run, check, inspect, diff, list, render, report, lint, clean",
+    )
     .strict()
     .recommendCommands()
     .help()
