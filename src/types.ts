@@ -133,8 +133,24 @@ export interface SmokeResult {
   /**
    * Import time of the requirements inside the container: median wall time of 3 fresh
    * interpreters running `import a, b, c`; for a --test script, the script's run time.
+   * With --repeat: the median of importSamples.
    */
   importSeconds?: number;
+  /** --repeat: the import time of every round (a fresh container each), in round order. */
+  importSamples?: number[];
+}
+
+/** What else the machine was doing while one build was timed (src/run/load.ts). */
+export interface BuildLoad {
+  /** 1-minute load average of the machine running shrinkbench, before and after the build. */
+  loadBefore: number;
+  loadAfter: number;
+  /** The machine's CPU count, to read the load against. */
+  cpus: number;
+  /** Other builds of this run in progress at any time during this one. */
+  concurrentBuilds: number;
+  /** CPU seconds per wall second used by a local dockerd and its children, when readable. */
+  engineCpu?: number;
 }
 
 /** Where a rung image's bytes are: a summary of `shrinkbench inspect` kept in the run record. */
@@ -186,6 +202,18 @@ export interface RungResult {
   pullSeconds?: number;
   /** Time of the post steps (squash). */
   postSeconds?: number;
+  /** --repeat: the build call of every round, in round order; buildSeconds is their median. */
+  buildSamples?: number[];
+  /** --repeat: the post steps of every round, in round order; postSeconds is their median. */
+  postSamples?: number[];
+  /** Cold build time (build + post) over the reference rung's in the same round, per round. */
+  buildRatioSamples?: number[];
+  /** The median of buildRatioSamples. */
+  buildRatio?: number;
+  /** What else the machine was doing during each timed build, in round order. */
+  buildLoad?: BuildLoad[];
+  /** Why this rung's times were taken on a busy machine, when they were. */
+  busy?: string;
   contextBytes?: number;
   smoke?: SmokeResult;
   /** Where the bytes are (absent with --no-inspect). */
@@ -244,6 +272,10 @@ export interface RunRecord {
   /** True when the run was stopped before every rung ran. */
   interrupted: boolean;
   rungs: RungResult[];
+  /** --repeat: rounds of cold builds and import times (absent: one). */
+  repeat?: number;
+  /** The rung build-time ratios are measured against, when it ran (default `slim`). */
+  referenceRung?: string;
   /** Which rung to adopt (src/results/recommend.ts); absent in records written before it existed. */
   recommendation?: Recommendation;
 }
@@ -259,4 +291,11 @@ export interface Recommendation {
   budget?: { bytes: number; best?: string };
   /** Caveats of recommended rungs, e.g. a traced image is only as safe as the test's coverage. */
   notes: string[];
+  /** Rungs whose build (import) time is within the noise of the fastest, the fastest first. */
+  ties?: { build?: string[]; import?: string[] };
+  /** Fewest samples behind any time compared: 1 means no measured spread (no --repeat). */
+  samples?: number;
+  /** The one rung to adopt, and why in one line. */
+  recommended?: string;
+  reason?: string;
 }

@@ -91,6 +91,11 @@ export function runOptions<T>(y: Argv<T>) {
       describe:
         "the size you accept, e.g. 300MB or 1.2GB: the recommendation names the rung that builds fastest within it",
     })
+    .option("reference-rung", {
+      type: "string",
+      describe:
+        "the rung every build time is also given as a ratio to, measured in the same round (default: slim, when the ladder has it)",
+    })
     .option("keep-images", {
       type: "boolean",
       default: false,
@@ -181,6 +186,7 @@ export function toRunOptions(a: RunArgs): RunOptions {
     builder: a.builder as RunOptions["builder"],
     inspect: a.inspect,
     sizeBudget: a["size-budget"],
+    referenceRung: a["reference-rung"],
     concurrency: a.concurrency,
     buildTimeout: a["build-timeout"],
     smokeTimeout: a["smoke-timeout"],

@@ -20,6 +20,7 @@ import { loadRequirements } from "../requirements/load.js";
 import { runLadder } from "../run/runner.js";
 import { openRun, type RunSetup } from "../run/setup.js";
 import { recommend } from "../results/recommend.js";
+import { DEFAULT_REFERENCE_RUNG, withBuildRatios } from "../results/times.js";
 import { renderRecommendationText } from "../report/recommendation.js";
 import {
   checkRequirements,
@@ -68,6 +69,8 @@ export interface RunOptions {
   inspect?: boolean;
   /** --size-budget, e.g. "300MB": the recommendation names the best rung within it. */
   sizeBudget?: string;
+  /** --reference-rung: build times are also given as a ratio to this rung's (default slim). */
+  referenceRung?: string;
   concurrency: number;
   buildTimeout: number;
   smokeTimeout: number;
@@ -133,6 +136,12 @@ export async function prepareRun(opts: RunOptions) {
   }
   const requirements = loadRequirements(opts.requirements, { allowEditable: false });
   const ladder = selectRungs(await loadLadder(opts.ladder), opts.rungs);
+  if (opts.referenceRung !== undefined && !ladder.rungs.some((r) => r.id === opts.referenceRung)) {
+    throw new InputError(
+      `--reference-rung ${opts.referenceRung}: not a rung of this run`,
+      `choose one of: ${ladder.rungs.map((r) => r.id).join(", ")}`,
+    );
+  }
   const config = await loadConfig(opts.config);
   const smoke = opts.test
     ? await readTestFile(opts.test)
@@ -321,6 +330,15 @@ async function finishRecord(
   };
   record.interrupted = io.signal?.aborted ?? false;
   recorder.collect();
+  // Ratios to a rung timed in the same round travel between machines better than seconds.
+  const ratios = withBuildRatios(record.rungs, opts.referenceRung ?? DEFAULT_REFERENCE_RUNG);
+  record.rungs = ratios.rungs;
+  if (ratios.reference) record.referenceRung = ratios.reference;
+  else if (opts.referenceRung)
+    record.notes = [
+      ...(record.notes ?? []),
+      `no build-time ratios: the reference rung ${opts.referenceRung} did not pass`,
+    ];
   record.recommendation = recommend(record.rungs, {
     budgetBytes: prepared.budgetBytes,
     caveats: Object.fromEntries(

@@ -1,17 +1,32 @@
 // The recommendation (src/results/recommend.ts decides it) in words: label/value lines, then
 // plain text for under the terminal table and a markdown section for the run's record.
 import type { Recommendation, RungResult } from "../types.js";
-import { formatBytes, formatSeconds, formatShortSeconds } from "../units.js";
+import { formatBytes } from "../units.js";
 import { mdCell } from "./table.js";
+import { formatColdBuild, formatImport } from "./times.js";
 
 function describeRung(r: RungResult | undefined): string {
   if (!r?.image) return "";
   const parts = [formatBytes(r.image.sizeBytes)];
-  if (r.buildSeconds !== undefined)
-    parts.push(`build ${formatSeconds(r.buildSeconds + (r.postSeconds ?? 0))}`);
-  if (r.smoke?.importSeconds !== undefined)
-    parts.push(`import ${formatShortSeconds(r.smoke.importSeconds)}`);
+  const build = formatColdBuild(r);
+  if (build) parts.push(`build ${build}`);
+  const imp = formatImport(r);
+  if (imp) parts.push(`import ${imp}`);
   return ` (${parts.join(", ")})`;
+}
+
+/** "tie: a, b (within the noise of 3 samples)", or the winner with how sure it is. */
+function winner(
+  show: (id: string | undefined) => string,
+  id: string | undefined,
+  ties: string[] | undefined,
+  samples: number | undefined,
+): string {
+  if (ties && ties.length > 1) {
+    return `tie: ${ties.join(", ")} (within the noise${samples && samples > 1 ? ` of ${samples} samples each` : ""})`;
+  }
+  const single = samples === 1 ? " (one sample each: no spread measured)" : "";
+  return show(id) + single;
 }
 
 /** The recommendation as lines of text: `[label, value]` pairs, rendered by the callers. */
@@ -26,10 +41,15 @@ export function recommendationLines(
     lines.push(["recommendation", "none: no rung passed its smoke test"]);
     return lines;
   }
+  if (rec.recommended) {
+    lines.push(["recommended", `${show(rec.recommended)}: ${rec.reason ?? ""}`]);
+  }
   lines.push(["Pareto frontier", rec.frontier.join(", ")]);
   lines.push(["smallest", show(rec.smallest)]);
-  lines.push(["fastest to build", show(rec.fastestBuild)]);
-  if (rec.fastestImport) lines.push(["fastest import", show(rec.fastestImport)]);
+  lines.push(["fastest to build", winner(show, rec.fastestBuild, rec.ties?.build, rec.samples)]);
+  if (rec.fastestImport) {
+    lines.push(["fastest import", winner(show, rec.fastestImport, rec.ties?.import, rec.samples)]);
+  }
   if (rec.budget) {
     lines.push([
       `best within ${formatBytes(rec.budget.bytes)}`,

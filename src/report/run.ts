@@ -1,13 +1,8 @@
 // The comparison table of a run, as rows of strings, then as a terminal table or markdown.
 import { renderRecommendationMarkdown } from "./recommendation.js";
 import type { RunRecord, RungResult } from "../types.js";
-import {
-  formatBytes,
-  formatPercent,
-  formatSeconds,
-  formatShortSeconds,
-  formatSignedBytes,
-} from "../units.js";
+import { formatBytes, formatPercent, formatSeconds, formatSignedBytes } from "../units.js";
+import { formatBuildCall, formatImport, formatRatio } from "./times.js";
 import {
   markdownTable,
   mdCell as escapeCell,
@@ -28,7 +23,24 @@ export const COLUMNS = [
   "smoke test",
 ] as const;
 
-export type Row = Record<(typeof COLUMNS)[number], string>;
+export type Row = Record<(typeof COLUMNS)[number], string> & {
+  /** Cold build time over the reference rung's (records with a referenceRung only). */
+  ratio?: string;
+};
+
+type Column = { key: keyof Row; head: string };
+
+/** The columns of a record's table: with a reference rung, its ratio column after build time. */
+export function columnsOf(record: RunRecord): Column[] {
+  return COLUMNS.flatMap((c): Column[] =>
+    c === "build time" && record.referenceRung
+      ? [
+          { key: c, head: c },
+          { key: "ratio" as const, head: `vs ${record.referenceRung}` },
+        ]
+      : [{ key: c, head: c }],
+  );
+}
 
 function smokeCell(r: RungResult): string {
   if (r.status === "SKIPPED") return `SKIPPED: ${r.reason ?? ""}`;
@@ -51,35 +63,32 @@ export function tableRows(record: RunRecord): Row[] {
       "% of first": size === undefined || !first ? "-" : formatPercent(size / first.sizeBytes),
       layers: r.image ? String(r.image.layers) : "-",
       // With --rebuild, the warm rebuild after an application change follows the cold build.
+      // The median and ± half the IQR with --repeat; a build timed on a busy machine says so.
       "build time":
         r.buildSeconds === undefined
           ? "-"
-          : formatSeconds(r.buildSeconds) +
-            (r.rebuildSeconds === undefined ? "" : ` (warm ${formatSeconds(r.rebuildSeconds)})`),
+          : formatBuildCall(r)! +
+            (r.rebuildSeconds === undefined ? "" : ` (warm ${formatSeconds(r.rebuildSeconds)})`) +
+            (r.busy ? " busy" : ""),
       // Median wall time of fresh interpreters importing every requirement (or the --test run).
-      import:
-        r.smoke?.importSeconds === undefined ? "-" : formatShortSeconds(r.smoke.importSeconds),
+      import: formatImport(r) ?? "-",
       "smoke test": smokeCell(r),
     };
+    if (record.referenceRung) row.ratio = formatRatio(r) ?? "-";
     if (size !== undefined) previous = size;
     return row;
   });
 }
 
-const NUMERIC: ReadonlySet<string> = new Set([
-  "size",
-  "vs previous",
-  "% of first",
-  "layers",
-  "build time",
-  "import",
-]);
+/** Every column holds a number except these, which read as words. */
+const WORDS: ReadonlySet<string> = new Set(["rung", "base", "smoke test"]);
 
 function asTextTable(record: RunRecord, cell: (column: string, text: string) => string): TextTable {
+  const columns = columnsOf(record);
   return {
-    head: [...COLUMNS],
-    align: COLUMNS.map((c) => (NUMERIC.has(c) ? "r" : "l")),
-    rows: tableRows(record).map((row) => COLUMNS.map((c) => cell(c, row[c]))),
+    head: columns.map((c) => c.head),
+    align: columns.map((c) => (WORDS.has(c.key) ? "l" : "r")),
+    rows: tableRows(record).map((row) => columns.map((c) => cell(c.key, row[c.key] ?? "-"))),
   };
 }
 
@@ -108,8 +117,9 @@ export function renderMarkdown(record: RunRecord, opts: { chart?: string } = {})
       (record.interrupted ? " · **interrupted: not every rung ran**" : ""),
     "",
     ...(record.notes ?? []).flatMap((n) => [`> note: ${mdCell(n)}`, ""]),
+    ...timesNote(record),
     ...markdownTable(
-      { ...asTextTable(record, (_c, text) => mdCell(text)), head: [...COLUMNS] },
+      asTextTable(record, (_c, text) => mdCell(text)),
       {
         escape: false,
       },
@@ -137,6 +147,25 @@ export function renderMarkdown(record: RunRecord, opts: { chart?: string } = {})
       .join(", ")}.`,
   );
   return lines.join("\n") + "\n";
+}
+
+/** How to read the times: rounds, spread, ratios, and which were taken on a busy machine. */
+export function timesNote(record: RunRecord): string[] {
+  const lines: string[] = [];
+  const parts: string[] = [];
+  if ((record.repeat ?? 1) > 1)
+    parts.push(
+      `times are the median of ${record.repeat} interleaved rounds, ± half the interquartile range`,
+    );
+  if (record.referenceRung)
+    parts.push(
+      `"vs ${record.referenceRung}" is the cold build time over ${record.referenceRung}'s in the same round`,
+    );
+  if (parts.length) lines.push(`> ${mdCell(parts.join("; "))}.`, "");
+  for (const r of record.rungs.filter((x) => x.busy)) {
+    lines.push(`> busy: ${mdCell(r.rung)}: ${mdCell(r.busy!)}`, "");
+  }
+  return lines;
 }
 
 function categoryBytes(r: RungResult, id: string): string {

@@ -110,6 +110,18 @@ export function recordFileName(record: Pick<RunRecord, "startedAt" | "ladder">):
 // ---------------------------------------------------------------------------------------------
 // Validation
 
+/** An optional array of non-negative numbers (timing samples). */
+function numberArray(v: FieldValidator, obj: JsonObject, key: string, path: string): void {
+  const value = obj[key];
+  if (value === undefined) return;
+  if (!Array.isArray(value)) v.expected(`${path}.${key}`, "an array of numbers", value);
+  value.forEach((x: unknown, i: number) => {
+    if (typeof x !== "number" || !Number.isFinite(x) || x < 0) {
+      v.expected(`${path}.${key}[${i}]`, "a number of at least 0", x);
+    }
+  });
+}
+
 function validateRunRecord(data: unknown, file: string): asserts data is RunRecord {
   const v: FieldValidator = new FieldValidator(file, RECORD_HINT);
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
@@ -209,6 +221,22 @@ function validateRunRecord(data: unknown, file: string): asserts data is RunReco
       v.number(rung, key, path, { optional: true, min: 0 });
     }
     v.number(rung, "contextBytes", path, { optional: true, integer: true, min: 0 });
+    for (const key of ["buildSamples", "postSamples", "buildRatioSamples"]) {
+      numberArray(v, rung, key, path);
+    }
+    v.number(rung, "buildRatio", path, { optional: true, min: 0 });
+    v.string(rung, "busy", path, { optional: true });
+    if (rung.buildLoad !== undefined) {
+      if (!Array.isArray(rung.buildLoad)) v.expected(`${path}.buildLoad`, "an array", rung.buildLoad);
+      rung.buildLoad.forEach((item: unknown, j: number) => {
+        const lp = `${path}.buildLoad[${j}]`;
+        const load = v.object(item, lp);
+        for (const key of ["loadBefore", "loadAfter", "cpus", "concurrentBuilds"]) {
+          v.number(load, key, lp, { min: 0 });
+        }
+        v.number(load, "engineCpu", lp, { optional: true, min: 0 });
+      });
+    }
 
     const smoke = v.child(rung, "smoke", path, { optional: true });
     if (smoke) {
@@ -218,6 +246,7 @@ function validateRunRecord(data: unknown, file: string): asserts data is RunReco
       v.number(smoke, "seconds", sp, { min: 0 });
       v.stringArray(smoke, "outputTail", sp);
       v.number(smoke, "importSeconds", sp, { optional: true, min: 0 });
+      numberArray(v, smoke, "importSamples", sp);
     }
     v.stringArray(rung, "logTail", path, { optional: true });
     v.string(rung, "engine", path, { optional: true });
@@ -225,6 +254,9 @@ function validateRunRecord(data: unknown, file: string): asserts data is RunReco
     v.timestamp(rung, "startedAt", path);
     v.timestamp(rung, "finishedAt", path);
   });
+
+  v.number(r, "repeat", "", { optional: true, integer: true, min: 1 });
+  v.string(r, "referenceRung", "", { optional: true });
 
   const rec = v.child(r, "recommendation", "", { optional: true });
   if (rec) {
@@ -239,5 +271,13 @@ function validateRunRecord(data: unknown, file: string): asserts data is RunReco
       v.string(budget, "best", `${rp}.budget`, { optional: true });
     }
     v.stringArray(rec, "notes", rp);
+    const ties = v.child(rec, "ties", rp, { optional: true });
+    if (ties) {
+      v.stringArray(ties, "build", `${rp}.ties`, { optional: true });
+      v.stringArray(ties, "import", `${rp}.ties`, { optional: true });
+    }
+    v.number(rec, "samples", rp, { optional: true, integer: true, min: 1 });
+    v.string(rec, "recommended", rp, { optional: true });
+    v.string(rec, "reason", rp, { optional: true });
   }
 }

@@ -241,3 +241,35 @@ describe("smallestPassing", () => {
     ).toBeUndefined();
   });
 });
+
+describe("times with --repeat", () => {
+  it('prints "median ±half-IQR", the ratio column and the busy flag', () => {
+    const slim = makeRung("slim", { buildSeconds: 30, buildSamples: [28, 30, 36] });
+    slim.smoke = { ...slim.smoke!, importSeconds: 1.2, importSamples: [1.1, 1.2, 1.5] };
+    const full = makeRung("full", {
+      buildSeconds: 60,
+      buildSamples: [60, 58, 70],
+      buildRatioSamples: [2, 58 / 30, 70 / 36],
+      buildRatio: 2,
+      busy: "load 3.1 on 2 CPUs before the build",
+    });
+    const record = makeRecord({ rungs: [full, slim], repeat: 3, referenceRung: "slim" });
+    const rows = tableRows(record);
+    expect(rows[0]!["build time"]).toBe("1m00s ±3.0 busy");
+    expect(rows[1]!["build time"]).toBe("30.0s ±2.0");
+    expect(rows[1]!.import).toBe("1.20s ±0.10");
+    expect(rows[0]!.ratio).toBe("2.00x ±0.02");
+    expect(rows[1]!.ratio).toBe("-");
+    const table = renderTable(record);
+    expect(table.split("\n")[0]).toMatch(/build time +vs slim +import/);
+    const md = renderMarkdown(record);
+    expect(md).toContain("median of 3 interleaved rounds");
+    expect(md).toContain("> busy: full: load 3.1 on 2 CPUs before the build");
+  });
+
+  it("prints one sample as before, without a ratio column", () => {
+    const record = makeRecord();
+    expect(tableRows(record)[0]!["build time"]).toBe("36.2s");
+    expect(renderTable(record)).not.toContain("vs slim");
+  });
+});

@@ -103,3 +103,69 @@ describe("the recommendation in the run record", () => {
     );
   });
 });
+
+describe("claims beyond the noise (--repeat)", () => {
+  const rep = (id: string, size: number, builds: number[], imports: number[], over = {}) =>
+    rung(id, size, builds[0]!, imports[0], {
+      buildSamples: builds,
+      buildSeconds: builds[1],
+      ...over,
+    });
+  const withImports = (r: ReturnType<typeof rep>, imports: number[]) => {
+    r.smoke = { ...r.smoke!, importSamples: imports };
+    return r;
+  };
+  // The two runs: full and slim-single-layer traded places; repeated, they overlap.
+  const ladder = [
+    withImports(rep("full", 1440, [45.9, 22.0, 24.1], [1.3]), [1.3, 1.2, 1.4]),
+    withImports(rep("slim", 579, [30, 31, 32], [1.4]), [1.4, 1.3, 1.5]),
+    withImports(rep("slim-single-layer", 453, [53.1, 22.7, 25.0], [1.5]), [1.5, 1.2, 1.4]),
+    withImports(rep("minimal", 260, [95, 99, 97], [1.2]), [1.2, 1.3, 1.2]),
+  ];
+
+  it("says the rungs tie when their ranges overlap, and names the fastest by median", () => {
+    const rec = recommend(ladder);
+    expect(rec.samples).toBe(3);
+    expect(rec.fastestBuild).toBe("full");
+    expect(rec.ties?.build).toEqual(["full", "slim-single-layer", "slim"]);
+    expect(rec.ties?.import).toBeDefined();
+    const text = renderRecommendationText(rec, ladder);
+    expect(text).toMatch(
+      /fastest to build: +tie: full, slim-single-layer, slim \(within the noise of 3 samples each\)/,
+    );
+  });
+
+  it("drops from the frontier a bigger rung whose times are within the noise of a smaller one", () => {
+    const rec = recommend(ladder);
+    expect(rec.frontier).not.toContain("full");
+    expect(rec.frontier).not.toContain("slim");
+    expect(rec.frontier).toEqual(["minimal", "slim-single-layer"]);
+  });
+
+  it("recommends the smallest rung without a caveat within the noise of the fastest, with one reason", () => {
+    const rec = recommend(ladder, { caveats: { minimal: "strips things" } });
+    expect(rec.recommended).toBe("slim-single-layer");
+    expect(rec.reason).toBe(
+      "the smallest rung without a caveat whose build and import times are within the noise of the fastest (3 samples each)",
+    );
+    const text = renderRecommendationText(rec, ladder);
+    expect(text).toMatch(/recommended: +slim-single-layer \(453MB, build 25\.0s ±[\d.]+, import/);
+  });
+
+  it("with one sample each, recommends the fastest build and says no spread was measured", () => {
+    const rec = recommend(LADDER);
+    expect(rec.samples).toBe(1);
+    expect(rec.ties).toBeUndefined();
+    expect(rec.recommended).toBe("slim-single-layer");
+    expect(rec.reason).toMatch(/one sample each: no spread measured/);
+    expect(renderRecommendationText(rec, LADDER)).toMatch(
+      /fastest to build: +slim-single-layer \(.*\) \(one sample each: no spread measured\)/,
+    );
+  });
+
+  it("round-trips ties, samples and the recommended rung through the record", () => {
+    const rec = recommend(ladder);
+    const record = makeRecord({ rungs: ladder, recommendation: rec, repeat: 3 });
+    expect(parseRunRecord(serializeRunRecord(record), "r.json")).toEqual(record);
+  });
+});

@@ -47,6 +47,32 @@ describe("parseRunRecord", () => {
     expect(parseRunRecord(JSON.stringify(record), FILE).rungs[0]!.image).toBeUndefined();
   });
 
+  it("keeps every timing sample, and names a bad one", () => {
+    const record = makeRecord({ repeat: 3, referenceRung: "slim" });
+    Object.assign(record.rungs[0]!, {
+      buildSamples: [30, 31, 33],
+      postSamples: [1, 1, 2],
+      buildRatioSamples: [1, 1, 1],
+      buildRatio: 1,
+      busy: "load 4.0 on 2 CPUs",
+      buildLoad: [{ loadBefore: 4, loadAfter: 3.5, cpus: 2, concurrentBuilds: 0, engineCpu: 0.9 }],
+    });
+    record.rungs[0]!.smoke!.importSamples = [1.1, 1.2, 1.3];
+    expect(parseRunRecord(serializeRunRecord(record), FILE)).toEqual(record);
+    const bad = recordJson((d) => {
+      rung(d, 1).buildSamples = [30, "31"];
+    });
+    expect(parseError(bad).message).toContain("rungs[1].buildSamples[1]: expected a number");
+    const badLoad = recordJson((d) => {
+      rung(d, 0).buildLoad = [{ loadBefore: 1 }];
+    });
+    expect(parseError(badLoad).message).toContain("rungs[0].buildLoad[0].loadAfter");
+    const badRepeat = recordJson((d) => {
+      d.repeat = 0;
+    });
+    expect(parseError(badRepeat).message).toContain("repeat: expected a number of at least 1");
+  });
+
   it("ignores fields it does not know", () => {
     const json = recordJson((d) => {
       d.futureField = { anything: 1 };
