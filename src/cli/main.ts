@@ -16,6 +16,9 @@ import { runOptions, sourceOptions, toRunOptions, wasteGateOptions } from "./opt
 import { interruptions } from "./signals.js";
 
 // Looked up at call time, so that a test can capture what the CLI prints.
+/** yargs hands a lone "-" positional over as "": it means stdin (no image is named ""). */
+const stdinArg = (arg: string): string => (arg === "" ? "-" : arg);
+
 const out = (s: string): void => void process.stdout.write(s);
 const err = (s: string): void => void process.stderr.write(s);
 const io = { stdout: out, stderr: err };
@@ -243,7 +246,7 @@ export async function main(argv: string[]): Promise<number> {
       async (a) => {
         exitCode = await inspectCommand(
           {
-            image: a.image!,
+            image: stdinArg(a.image!),
             format: a.format,
             gzip: a.gzip,
             top: a.top,
@@ -279,8 +282,8 @@ export async function main(argv: string[]): Promise<number> {
       async (a) => {
         exitCode = await diffCommand(
           {
-            a: a.a!,
-            b: a.b!,
+            a: stdinArg(a.a!),
+            b: stdinArg(a.b!),
             format: a.format,
             top: a.top,
             dockerHost: a["docker-host"],

@@ -177,3 +177,25 @@ describe("help", () => {
     expect(r.stdout).toMatch(/slim-squash/);
   });
 });
+
+describe("inspect and diff with no engine", () => {
+  it("exit 0 within the gates, 1 over, 2 on a file that is no image; the engine never asked", async () => {
+    const { classicSave } = await import("../fixtures/tar-fixtures.js");
+    const { beforeLayers } = await import("../fixtures/crafted-images.js");
+    const archive = await file("crafted.tar", (await classicSave(beforeLayers())).archive);
+    const host = ["--docker-host", NO_ENGINE];
+    expect((await cli("inspect", archive, "--no-gzip", ...host)).code).toBe(0);
+    expect(
+      (await cli("inspect", archive, "--no-gzip", "--max-wasted", "150kB", ...host)).code,
+    ).toBe(0);
+    const over = await cli("inspect", archive, "--no-gzip", "--max-wasted", "149999B", ...host);
+    expect(over.code).toBe(1);
+    expect(over.stdout).toMatch(/DIVE'S FORMULA/);
+    const bad = await cli("inspect", await file("bad.tar", "not a tar"), ...host);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/bad\.tar: cannot read the image/);
+    const diff = await cli("diff", archive, archive, "-f", "markdown", ...host);
+    expect(diff.code).toBe(0);
+    expect(diff.stdout).toMatch(/Size 284kB → 284kB \(0B\); wasted 150kB → 150kB/);
+  }, 30_000);
+});

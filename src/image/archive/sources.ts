@@ -28,6 +28,12 @@ export type ImageSource =
  */
 export function parseImageSource(arg: string, exists = existsSync): ImageSource {
   if (arg === "-") return { kind: "stdin" };
+  if (arg.trim() === "") {
+    throw new InputError(
+      "no image named",
+      "give an image, a save archive, oci:DIR, or - for stdin",
+    );
+  }
   const prefixed = /^(oci|docker-archive|oci-archive):(.+)$/.exec(arg);
   if (prefixed) {
     const [, scheme, rest] = prefixed as unknown as [string, string, string];
