@@ -328,6 +328,16 @@ export async function main(argv: string[]): Promise<number> {
         y
           .option("run", { type: "string", describe: "only this run id" })
           .option("all-runs", { type: "boolean", default: false, describe: "every run's images" })
+          .option("dry-run", {
+            type: "boolean",
+            default: false,
+            describe: "list what would go (images, containers, build cache) and the bytes it frees",
+          })
+          .option("keep-cache", {
+            type: "boolean",
+            default: false,
+            describe: "leave the runs' BuildKit build cache (a warm cache for later builds)",
+          })
           .option("docker-host", {
             type: "string",
             array: true,
@@ -339,7 +349,16 @@ export async function main(argv: string[]): Promise<number> {
             if (!a.run && !a["all-runs"]) throw new Error("say which: --run ID or --all-runs");
             return true;
           }),
-      (a) => cleanCommand({ run: a.run, dockerHosts: a["docker-host"] }, io),
+      (a) =>
+        cleanCommand(
+          {
+            run: a.run,
+            dockerHosts: a["docker-host"],
+            dryRun: a["dry-run"],
+            keepCache: a["keep-cache"],
+          },
+          io,
+        ),
     )
     .demandCommand(
       1,

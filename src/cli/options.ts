@@ -102,6 +102,12 @@ export function runOptions<T>(y: Argv<T>) {
       describe:
         "keep each rung's image (tagged shrinkbench/<rung>:<run id>); default: remove after measuring",
     })
+    .option("keep-cache", {
+      type: "boolean",
+      default: false,
+      describe:
+        "keep the BuildKit build cache the run made (a warm cache for later builds); default: prune it at the end",
+    })
     .option("rebuild", {
       type: "boolean",
       default: false,
@@ -182,6 +188,7 @@ export function toRunOptions(a: RunArgs): RunOptions {
     noHostPipConfig: a["no-host-pip-config"],
     wheelCache: a["wheel-cache"],
     keepImages: a["keep-images"],
+    keepCache: a["keep-cache"],
     rebuild: a.rebuild,
     builder: a.builder as RunOptions["builder"],
     inspect: a.inspect,

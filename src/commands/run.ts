@@ -11,7 +11,6 @@ import type { Builder, Engine } from "../docker/engine.js";
 import { EXIT, InputError } from "../errors.js";
 import { selectRungs } from "../ladder/ladder.js";
 import { maskSources, mergeSources, readHostPipSources } from "../packages/pip-sources.js";
-import { RUN_LABEL } from "../ladder/plan.js";
 import { createProgress, type ProgressEvent } from "../run/progress.js";
 import { RunRecorder, type RecordFiles } from "../results/recorder.js";
 import { renderMarkdown, renderTable } from "../report/run.js";
@@ -65,6 +64,8 @@ export interface RunOptions {
   /** --builder; default BuildKit where every engine supports it, else classic with a note. */
   builder?: Builder;
   keepImages: boolean;
+  /** Leave the BuildKit cache records the run's builds made (default: pruned at the end). */
+  keepCache?: boolean;
   /** Record where each rung's bytes are (default on; --no-inspect skips it). */
   inspect?: boolean;
   /** --size-budget, e.g. "300MB": the recommendation names the best rung within it. */
@@ -346,11 +347,15 @@ async function finishRecord(
     ),
   });
   onProgress({ type: "run-end", at: Date.now(), interrupted: record.interrupted });
-  // Containers never outlive the run; images only when --keep-images asked for them.
+  // Containers never outlive the run; images only when --keep-images asked for them, build
+  // cache records only with --keep-cache.
   await Promise.all(
     setup.engines.map((e) =>
       e
-        .removeByLabel(`${RUN_LABEL}=${record.runId}`, { images: !opts.keepImages })
+        .removeLeftovers(
+          { runId: record.runId },
+          { images: !opts.keepImages, cache: !opts.keepCache },
+        )
         .catch(() => undefined),
     ),
   );

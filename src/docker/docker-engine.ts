@@ -11,10 +11,14 @@ import type {
   ContainerRun,
   Engine,
   ImageInfo,
+  LeftoverScope,
+  Leftovers,
+  Removed,
 } from "./engine.js";
 import type { Endpoint } from "./endpoint.js";
 import type { InspectReport } from "../image/types.js";
 import { inspectImage } from "./inspect-image.js";
+import { listLeftovers, removeLeftovers } from "./leftovers.js";
 import { squashImage } from "./squash.js";
 
 interface BuildMessage {
@@ -306,5 +310,16 @@ export class DockerEngine implements Engine {
       }
     }
     return { images: removed, containers: containers.map((c) => c.Id) };
+  }
+
+  leftovers(scope: LeftoverScope): Promise<Leftovers> {
+    return listLeftovers(this.docker, scope);
+  }
+
+  removeLeftovers(
+    scope: LeftoverScope,
+    what: { images: boolean; cache: boolean },
+  ): Promise<Removed> {
+    return removeLeftovers(this.docker, scope, what);
   }
 }

@@ -67,7 +67,7 @@ export interface ContainerOutcome {
   seconds: number;
 }
 
-export interface Engine {
+export interface Engine extends LeftoverCleaner {
   /** The endpoint, for messages and the run record. */
   readonly host: string;
   info(): Promise<EngineInfo>;
@@ -131,4 +131,49 @@ export function chooseBuilder(
         note: `building with the classic builder: ${lacking.why}; the rungs that need BuildKit are SKIPPED`,
       }
     : { builder: "buildkit" };
+}
+
+/** A BuildKit build cache record, as the engine's disk usage lists it. */
+export interface CacheRecord {
+  id: string;
+  parent?: string;
+  /** What made it, e.g. "mount / from exec /bin/sh -c pip install ... # shrinkbench-run=ID". */
+  description: string;
+  type: string;
+  inUse: boolean;
+  /** Its bytes back an image too (they go when both the image and the record are gone). */
+  shared: boolean;
+  bytes: number;
+}
+
+/** Everything of one run (or of every run) still on an engine, with the bytes each holds. */
+export interface Leftovers {
+  /** Images carrying the run label: tagged ones, and untagged builder stages or killed builds. */
+  images: { id: string; tags: string[]; run: string; bytes: number }[];
+  containers: { id: string; name: string; run: string; bytes: number; running: boolean }[];
+  /** BuildKit cache records the run's builds made (see ladder/run-marks.ts). */
+  buildCache: CacheRecord[];
+}
+
+export interface Removed {
+  images: string[];
+  containers: string[];
+  buildCache: string[];
+  /** What the engine reports it freed. */
+  bytes: number;
+}
+
+/** Whose leftovers: one run's, or every run's. */
+export interface LeftoverScope {
+  runId?: string;
+}
+
+/** The leftover listing and removal an engine offers `clean` and the end of a run. */
+export interface LeftoverCleaner {
+  leftovers(scope: LeftoverScope): Promise<Leftovers>;
+  /** Containers always; images and BuildKit cache records unless told to keep them. */
+  removeLeftovers(
+    scope: LeftoverScope,
+    what: { images: boolean; cache: boolean },
+  ): Promise<Removed>;
 }

@@ -124,3 +124,64 @@ export function markDockerfile(
   const labelled = labelStages(dockerfile, opts.labels);
   return opts.buildkit ? markRuns(labelled, opts.runId) : labelled;
 }
+
+/** The part of a cache record that tells whose it is. */
+export interface CacheLineage {
+  id: string;
+  parent?: string;
+  description: string;
+}
+
+const MARK_AT_END = new RegExp(`# ${RUN_MARK}([A-Za-z0-9._-]+)\\s*$`);
+
+/** The run a record's description names (a RUN or cache mount that markRuns marked). */
+export function markedRun(description: string): string | undefined {
+  return MARK_AT_END.exec(description)?.[1];
+}
+
+/** A record of a base image's own snapshot, shared by every build FROM it: never a run's. */
+function isBaseRecord(r: CacheLineage): boolean {
+  return /^(from local|pulled from)\b/.test(r.description);
+}
+
+/**
+ * The cache records of one run (or, without a run id, of every run), from the engine's list:
+ * - the records a marked RUN made, and its cache mounts (their descriptions end with the mark);
+ * - the records built on top of those (a later COPY or RUN of the same stage: their cache key
+ *   includes the marked step, so no other build made them);
+ * - the records below them down to the base image (the WORKDIR and COPY steps before the first
+ *   RUN), but never the base image's own record. BuildKit's prune skips a record while another
+ *   record is built on it, so a later build that reused one keeps it.
+ * Records that nothing connects to a marked RUN (a stage with no RUN, such as the final stage
+ * of a multi-stage rung; the uploaded context) cannot be told apart from anyone else's.
+ */
+export function runCacheRecords<T extends CacheLineage>(
+  records: readonly T[],
+  runId?: string,
+): T[] {
+  const byId = new Map(records.map((r) => [r.id, r]));
+  const children = new Map<string, T[]>();
+  for (const r of records) {
+    if (r.parent) children.set(r.parent, [...(children.get(r.parent) ?? []), r]);
+  }
+  const ours = new Set<string>();
+  const marked = records.filter((r) => {
+    const run = markedRun(r.description);
+    return run !== undefined && (runId === undefined || run === runId);
+  });
+  const down = [...marked];
+  while (down.length) {
+    const r = down.pop()!;
+    if (ours.has(r.id)) continue;
+    ours.add(r.id);
+    down.push(...(children.get(r.id) ?? []));
+  }
+  for (const r of marked) {
+    let parent = r.parent ? byId.get(r.parent) : undefined;
+    while (parent && !isBaseRecord(parent) && !ours.has(parent.id)) {
+      ours.add(parent.id);
+      parent = parent.parent ? byId.get(parent.parent) : undefined;
+    }
+  }
+  return records.filter((r) => ours.has(r.id));
+}

@@ -5,7 +5,13 @@ import { describe, expect, it } from "vitest";
 
 import { TEMPLATES_DIR } from "../../src/ladder/assets.js";
 import { lintDockerfile, parseDockerfile } from "../../src/ladder/dockerfile-lint.js";
-import { labelStages, markRuns, RUN_MARK } from "../../src/ladder/run-marks.js";
+import {
+  labelStages,
+  markedRun,
+  markRuns,
+  runCacheRecords,
+  RUN_MARK,
+} from "../../src/ladder/run-marks.js";
 
 const templates = readdirSync(TEMPLATES_DIR).filter((f) => f.endsWith(".Dockerfile"));
 const read = (f: string) => readFileSync(join(TEMPLATES_DIR, f), "utf8");
@@ -86,5 +92,56 @@ describe("markRuns", () => {
     expect(out.split(RUN_MARK).length - 1).toBe(runs.length);
     const rulesOf = (t: string) => lintDockerfile(t, { pipCache: "allow" }).map((x) => x.rule);
     expect(rulesOf(out)).toEqual(rulesOf(text));
+  });
+});
+
+describe("runCacheRecords", () => {
+  // The shape /system/df gave for a marked two-stage BuildKit build (ids shortened), beside a
+  // build of someone else's FROM the same base.
+  const records = [
+    { id: "base", description: "from local " },
+    { id: "ctx", description: "http url http://build-context-fsy3uscn2ghidz21eeoaggzlm" },
+    { id: "df", description: "fileop target" },
+    { id: "wd", parent: "base", description: "fileop target" },
+    { id: "req", parent: "wd", description: "fileop target" },
+    {
+      id: "pip",
+      parent: "req",
+      description: `mount / from exec /bin/sh -c pip install -r r.txt # ${RUN_MARK}r1`,
+    },
+    {
+      id: "mnt",
+      description: `cached mount /root/.cache/pip from exec /bin/sh -c pip install -r r.txt # ${RUN_MARK}r1`,
+    },
+    { id: "app", parent: "pip", description: "fileop target" },
+    { id: "final-copy", parent: "base", description: "fileop target" },
+    { id: "theirs-wd", parent: "base", description: "fileop target" },
+    { id: "theirs", parent: "theirs-wd", description: "mount / from exec /bin/sh -c make" },
+    {
+      id: "other-run",
+      parent: "theirs-wd",
+      description: `mount / from exec /bin/sh -c pip install -r r.txt # ${RUN_MARK}r2`,
+    },
+  ];
+  const ids = (runId?: string) => runCacheRecords(records, runId).map((r) => r.id);
+
+  it("finds the marked records, what was built on them and what they were built on", () => {
+    expect(ids("r1")).toEqual(["wd", "req", "pip", "mnt", "app"]);
+  });
+
+  it("never the base image's record, nor records no marked RUN connects to", () => {
+    const found = ids("r1");
+    for (const id of ["base", "ctx", "df", "final-copy", "theirs-wd", "theirs", "other-run"]) {
+      expect(found).not.toContain(id);
+    }
+  });
+
+  it("without a run id: every run's", () => {
+    expect(ids()).toEqual(["wd", "req", "pip", "mnt", "app", "theirs-wd", "other-run"]);
+  });
+
+  it("reads the run from the mark at the end of a description only", () => {
+    expect(markedRun(`mount / from exec /bin/sh -c x # ${RUN_MARK}a.b-1`)).toBe("a.b-1");
+    expect(markedRun(`mount / from exec /bin/sh -c echo ${RUN_MARK}a; y`)).toBeUndefined();
   });
 });
