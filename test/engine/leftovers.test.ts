@@ -1,0 +1,246 @@
+// Nothing left behind, whatever ends the run: a `shrinkbench run` killed with SIGKILL in the
+// middle of a build leaves only objects that carry its run label, and `clean --run` finds and
+// removes them; BuildKit cache records a run's builds made are pruned by `clean`, and no one
+// else's. Other users share this engine: only objects made from this test's own base images
+// (which carry a label of this test's own) or carrying this test's run labels are looked at.
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Docker from "dockerode";
+import tar from "tar-stream";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DockerEngine } from "../../src/docker/docker-engine.js";
+import { resolveEndpoint } from "../../src/docker/endpoint.js";
+import { parseDockerfile } from "../../src/ladder/dockerfile-lint.js";
+import { RUN_LABEL } from "../../src/ladder/plan.js";
+import { markDockerfile } from "../../src/ladder/run-marks.js";
+import { newRunId, removeByLabel, SLIM } from "./helpers/docker.js";
+
+const FULL = "shrinkbench/python:3.11-full";
+const endpoint = resolveEndpoint(undefined);
+const docker = new Docker(endpoint.modem);
+const engine = new DockerEngine(endpoint);
+const nonce = randomBytes(4).toString("hex");
+/** Every image built FROM this test's bases inherits it. */
+const TEST_LABEL = "org.shrinkbench.test";
+const bases = {
+  full: `shrinkbench-test/leftovers-full:${nonce}`,
+  slim: `shrinkbench-test/leftovers-slim:${nonce}`,
+};
+let dir: string;
+
+async function build(dockerfile: string, version: "1" | "2", tag?: string, files = {}) {
+  const pack = tar.pack();
+  for (const [name, content] of Object.entries({ Dockerfile: dockerfile, ...files })) {
+    pack.entry({ name, mtime: new Date(0) }, content as string);
+  }
+  pack.finalize();
+  const stream = await docker.buildImage(
+    pack as unknown as NodeJS.ReadableStream,
+    {
+      version,
+      networkmode: "host",
+      nocache: true,
+      rm: true,
+      forcerm: true,
+      ...(tag ? { t: tag } : {}),
+    } as Docker.ImageBuildOptions,
+  );
+  const out = await new Promise<Record<string, unknown>[]>((resolve, reject) =>
+    docker.modem.followProgress(stream, (e: Error | null, o: Record<string, unknown>[]) =>
+      e ? reject(e) : resolve(o),
+    ),
+  );
+  const failed = out.find((m) => m.error || m.errorDetail);
+  if (failed) throw new Error(`build failed: ${JSON.stringify(failed)}`);
+}
+
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ["dist/bin.js", ...args], { stdio: "pipe" });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve) => child.on("exit", (code) => resolve({ code, stdout, stderr })));
+}
+
+/** Images and containers made from this test's bases (the bases themselves left out). */
+async function fromTestBases() {
+  const filters = { label: [`${TEST_LABEL}=${nonce}`] };
+  const baseIds = new Set(
+    await Promise.all(
+      Object.values(bases).map(async (b) => (await docker.getImage(b).inspect()).Id),
+    ),
+  );
+  const all = (await docker.listImages({ all: true, filters })).filter((i) => !baseIds.has(i.Id));
+  const top = (await docker.listImages({ all: false, filters })).filter((i) => !baseIds.has(i.Id));
+  const containers = await docker.listContainers({ all: true, filters });
+  return { all, top, containers };
+}
+
+beforeAll(async () => {
+  await docker.version();
+  dir = await mkdtemp(join(tmpdir(), "shrinkbench-leftovers-"));
+  // Bases of this test's own: the shared ones with one more label, a config-only step.
+  await build(`FROM ${FULL}\nLABEL ${TEST_LABEL}=${nonce}\n`, "1", bases.full);
+  await build(`FROM ${SLIM}\nLABEL ${TEST_LABEL}=${nonce}\n`, "1", bases.slim);
+  await writeFile(
+    join(dir, "config.json"),
+    JSON.stringify({ bases: { ...bases, alpine: "python:3.11-alpine" } }),
+  );
+});
+
+afterAll(async () => {
+  const { top, containers } = await fromTestBases().catch(() => ({ top: [], containers: [] }));
+  for (const c of containers) await docker.getContainer(c.Id).remove({ force: true });
+  for (const i of top)
+    await docker
+      .getImage(i.Id)
+      .remove({ force: true })
+      .catch(() => undefined);
+  for (const b of Object.values(bases)) {
+    await docker
+      .getImage(b)
+      .remove({ force: true })
+      .catch(() => undefined);
+  }
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("a run killed with SIGKILL mid-build", () => {
+  it("leaves only labelled images and containers, and clean --run removes them all", async () => {
+    expect((await fromTestBases()).all).toEqual([]);
+    // The multi-stage rung: its builder stage's images are the ones no build label reaches.
+    const template = await readFile("templates/multistage.Dockerfile", "utf8");
+    const steps = parseDockerfile(
+      markDockerfile(template, { labels: { [RUN_LABEL]: "x" }, runId: "x", buildkit: false }),
+    );
+    const pipStep = steps.findIndex((s) => s.keyword === "RUN") + 1;
+    const child = spawn(
+      process.execPath,
+      [
+        "dist/bin.js",
+        "run",
+        "test/fixtures/small/requirements.txt",
+        "-r",
+        "slim-multistage",
+        "--config",
+        join(dir, "config.json"),
+        "--out",
+        dir,
+        "--name",
+        "killed",
+        "--no-inspect",
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stderr = "";
+    child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.stdout!.resume();
+    const exited = new Promise((r) => child.on("exit", r));
+    const inPip = new RegExp(`slim-multistage: building step ${pipStep}/\\d+`);
+    const until = Date.now() + 600_000;
+    while (!inPip.test(stderr)) {
+      if (Date.now() > until) throw new Error(`never saw ${inPip}; stderr:\n${stderr}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // pip is installing in the builder stage's container: kill the client outright.
+    await new Promise((r) => setTimeout(r, 1000));
+    child.kill("SIGKILL");
+    await exited;
+    // The engine notices the closed connection and stops the build.
+    await new Promise((r) => setTimeout(r, 5000));
+
+    const left = await fromTestBases();
+    const runs = new Set(
+      [...left.all, ...left.containers].map((o) => (o.Labels ?? {})[RUN_LABEL] ?? "(none)"),
+    );
+    // The builder stage's steps up to pip committed images: all of them carry the run label.
+    expect(left.top.length).toBeGreaterThan(0);
+    expect([...runs]).toHaveLength(1);
+    const runId = [...runs][0]!;
+    expect(runId).toMatch(/^\d{8}-\d{6}-[0-9a-f]{6}$/);
+    expect(left.top.every((i) => (i.RepoTags ?? []).every((t) => t === "<none>:<none>"))).toBe(
+      true,
+    );
+
+    const dry = await cli(["clean", "--run", runId, "--dry-run"]);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/image\s+<untagged> [0-9a-f]{12}/);
+    expect(dry.stdout).toMatch(/would free \d+(\.\d+)?[kMG]?B: \d+ image\(s\)/);
+    expect(await fromTestBases()).toMatchObject({ top: left.top }); // a dry run removes nothing
+
+    const clean = await cli(["clean", "--run", runId]);
+    expect(clean.code).toBe(0);
+    expect(clean.stdout).toMatch(new RegExp(`removed ${left.top.length} image\\(s\\)`));
+    const after = await fromTestBases();
+    expect({ images: after.all.length, containers: after.containers.length }).toEqual({
+      images: 0,
+      containers: 0,
+    });
+  });
+});
+
+describe("BuildKit's cache records", () => {
+  const runA = newRunId("leftovers-a");
+  const runB = newRunId("leftovers-b");
+  const dockerfile = (run: string) =>
+    markDockerfile(
+      [
+        `FROM ${SLIM}`,
+        "COPY nonce.txt /nonce.txt",
+        `RUN --mount=type=cache,id=${run},target=/root/.cache/x head -c 200000 /dev/urandom > /root/.cache/x/a && head -c 300000 /dev/urandom > /b`,
+        "COPY other.txt /other.txt",
+        "",
+      ].join("\n"),
+      { labels: { [RUN_LABEL]: run }, runId: run, buildkit: true },
+    );
+  const files = (run: string) => ({ "nonce.txt": run, "other.txt": `${run} other` });
+
+  afterAll(async () => {
+    for (const run of [runA, runB]) {
+      await engine.removeLeftovers({ runId: run }, { images: true, cache: true });
+      await removeByLabel(docker, run);
+    }
+  });
+
+  it("clean prunes one run's records through the engine's filter, and no one else's", async () => {
+    await build(dockerfile(runA), "2", `shrinkbench-test/leftovers:${runA}`, files(runA));
+    // Someone else's records: another run's, built the same way meanwhile.
+    await build(dockerfile(runB), "2", `shrinkbench-test/leftovers:${runB}`, files(runB));
+
+    const a = await engine.leftovers({ runId: runA });
+    const b = await engine.leftovers({ runId: runB });
+    expect(a.images.map((i) => i.tags)).toEqual([[`shrinkbench-test/leftovers:${runA}`]]);
+    const descriptions = a.buildCache.map((r) => r.description);
+    // The RUN's record, its cache mount, the COPY below it and the COPY on top of it.
+    expect(descriptions.filter((d) => d.includes(`shrinkbench-run=${runA}`))).toHaveLength(2);
+    expect(descriptions.some((d) => d.startsWith("cached mount /root/.cache/x"))).toBe(true);
+    expect(a.buildCache.filter((r) => r.description === "fileop target")).toHaveLength(2);
+    expect(a.buildCache.some((r) => b.buildCache.some((s) => s.id === r.id))).toBe(false);
+    expect(a.buildCache.reduce((n, r) => n + r.bytes, 0)).toBeGreaterThanOrEqual(500_000);
+
+    // --keep-cache: the image goes, the records stay.
+    const kept = await engine.removeLeftovers({ runId: runA }, { images: true, cache: false });
+    expect(kept.images).toHaveLength(1);
+    expect(kept.buildCache).toEqual([]);
+    expect((await engine.leftovers({ runId: runA })).buildCache.map((r) => r.id).sort()).toEqual(
+      a.buildCache.map((r) => r.id).sort(),
+    );
+
+    const removed = await engine.removeLeftovers({ runId: runA }, { images: true, cache: true });
+    expect(removed.buildCache.sort()).toEqual(a.buildCache.map((r) => r.id).sort());
+    expect(removed.bytes).toBeGreaterThanOrEqual(500_000);
+    expect(await engine.leftovers({ runId: runA })).toEqual({
+      images: [],
+      containers: [],
+      buildCache: [],
+    });
+    // The other run's records and image are all still there.
+    const bAfter = await engine.leftovers({ runId: runB });
+    expect(bAfter.buildCache.map((r) => r.id).sort()).toEqual(b.buildCache.map((r) => r.id).sort());
+    expect(bAfter.images).toHaveLength(1);
+  });
+});
