@@ -130,7 +130,7 @@ async function buildStep(
     dockerfile: markDockerfile(template, {
       labels: plan.labels,
       runId: input.runId,
-      buildkit: false,
+      buildkit: report.builder === "buildkit",
     }),
     requirements: input.requirementsText,
     constraints: input.constraintsText,
