@@ -173,6 +173,8 @@ export interface RungInspection {
   userSizeBytes?: number;
   /** dive's wasted bytes (Σ cumulative of paths seen more than once), for its verdicts. */
   diveWastedBytes?: number;
+  /** dive's efficiency (a deleted directory counted as dive counts it), for its verdicts. */
+  diveEfficiency?: number;
   /** The paths that waste the most (a few). */
   topWastedPaths?: { path: string; wastedBytes: number }[];
   /** Each layer's size (files and symlink targets), bottom first: for `diff`. */

@@ -2,7 +2,8 @@
 // layer added, changed and removed, every version of every path (for the waste numbers),
 // which bytes a later layer deleted or overwrote, and the visible file tree at the end.
 
-import { LayerStack, type MergeKind, type StackedNode } from "./overlay.js";
+import { classifyWhiteout, LayerStack, type MergeKind, type StackedNode } from "./overlay.js";
+import { parentOf } from "./paths.js";
 import type { EntryRecord, LayerData, LayerReport } from "./types.js";
 
 /** A path visible in the final image. */
@@ -41,6 +42,12 @@ export interface StackWalk {
   visible: Map<string, VisibleFile>;
   layers: LayerReport[];
   paths: Map<string, PathStat>;
+  /**
+   * The same books as dive keeps them, for its verdicts: a whiteout of a directory is ONE
+   * observation at the directory, of the bytes under it, and its files get none; files that
+   * an opaque directory or a replaced parent removed are not observed.
+   */
+  divePaths: Map<string, PathStat>;
   /** By the deleting layer: files deleted (whiteouts, opaque directories, replaced parents). */
   deleted: Map<number, HiddenBytes>;
   /** By the overwriting layer: earlier versions of files written again at the same path. */
@@ -53,14 +60,27 @@ export function walkLayers(layers: readonly LayerData[]): StackWalk {
   const overwritten = new Map<number, HiddenBytes>();
   const removedCount = new Map<number, number>();
 
-  const observe = (path: string, size: number) => {
-    const stat = paths.get(path);
+  const divePaths = new Map<string, PathStat>();
+  const record = (books: Map<string, PathStat>, path: string, size: number) => {
+    const stat = books.get(path);
     if (stat) {
       stat.count++;
       stat.cumulative += size;
       stat.minimum = Math.min(stat.minimum, size);
     } else {
-      paths.set(path, { count: 1, cumulative: size, minimum: size });
+      books.set(path, { count: 1, cumulative: size, minimum: size });
+    }
+  };
+  const observe = (path: string, size: number) => record(paths, path, size);
+  // The current layer's whiteout targets, and the bytes deleted under each directory target.
+  let whiteouts = new Set<string>();
+  let deletedDirs = new Map<string, number>();
+  const diveDeletion = (path: string, size: number) => {
+    if (whiteouts.has(path)) return record(divePaths, path, size);
+    for (let dir = parentOf(path); ; dir = parentOf(dir)) {
+      const sum = deletedDirs.get(dir);
+      if (sum !== undefined) return void deletedDirs.set(dir, sum + size);
+      if (dir === "") return;
     }
   };
   const entryOf = (node: StackedNode): EntryRecord | undefined =>
@@ -88,6 +108,7 @@ export function walkLayers(layers: readonly LayerData[]): StackWalk {
       hide(overwritten, layer, node.layer, path, size);
     } else {
       observe(path, size); // a deletion counts the size it deleted
+      diveDeletion(path, size);
       hide(deleted, layer, node.layer, path, size);
       removedCount.set(layer, (removedCount.get(layer) ?? 0) + 1);
     }
@@ -103,9 +124,19 @@ export function walkLayers(layers: readonly LayerData[]): StackWalk {
       if (stack.nodes.has(e.path)) changed++;
       else added++;
       observe(e.path, e.size);
+      record(divePaths, e.path, e.size);
       sizeBytes += e.kind === "symlink" ? Buffer.byteLength(e.linkname ?? "") : e.size;
     }
+    whiteouts = new Set();
+    deletedDirs = new Map();
+    for (const e of layer.entries) {
+      const wh = isWhiteoutPath(e.path) ? classifyWhiteout(e.path) : null;
+      if (wh?.kind !== "whiteout") continue;
+      whiteouts.add(wh.target);
+      if (stack.nodes.get(wh.target)?.kind === "dir") deletedDirs.set(wh.target, 0);
+    }
     stack.apply(i, layer.entries.map(toMergeEntry));
+    for (const [dir, bytes] of deletedDirs) record(divePaths, dir, bytes);
     reports.push({
       index: i,
       diffId: layer.diffId,
@@ -133,7 +164,7 @@ export function walkLayers(layers: readonly LayerData[]): StackWalk {
       ...(e?.linkname ? { linkname: e.linkname } : {}),
     });
   }
-  return { visible, layers: reports, paths, deleted, overwritten };
+  return { visible, layers: reports, paths, divePaths, deleted, overwritten };
 }
 
 function isWhiteoutPath(path: string): boolean {

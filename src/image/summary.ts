@@ -26,6 +26,7 @@ export function summarizeInspection(report: InspectReport): RungInspection {
     })),
     userSizeBytes: report.waste.userSizeBytes,
     diveWastedBytes: report.waste.dive.wastedBytes,
+    diveEfficiency: report.waste.dive.efficiency,
     topWastedPaths: report.waste.topPaths
       .slice(0, TOP_WASTED_PATHS)
       .map(({ path, wastedBytes }) => ({ path, wastedBytes })),

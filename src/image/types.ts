@@ -100,10 +100,10 @@ export interface WasteSummary {
   /** wastedBytes / userSizeBytes (0 when nothing is wasted; Infinity with waste and no user bytes). */
   userWastedRatio: number;
   /**
-   * The same image by dive's formulas, on shrinkbench's observations, for comparison:
-   * wasted = Σ cumulative over the paths seen more than once (it counts the copy that is
-   * needed too), user wasted = that / userSizeBytes. dive's efficiency is the same formula
-   * as `efficiency` (it differs only where a layer deletes a whole directory: not modelled).
+   * The same image by dive's formulas and observations, for comparison: wasted = Σ
+   * cumulative over the paths seen more than once (it counts the copy that is needed too),
+   * user wasted = that / userSizeBytes, efficiency = Σ minimum / Σ cumulative where a
+   * deleted directory is one observation of the bytes under it (docs/inspect.md).
    */
   dive: { wastedBytes: number; userWastedRatio: number; efficiency: number };
 }

@@ -11,9 +11,10 @@
 // dive reports Σ cumulative of the paths seen more than once as "wasted", which counts the
 // copy that is needed too (its issue #684); `wasted` here does not. Also reported:
 //
-// dive's own numbers are computed too (`dive`), so that a gate can say where dive's formula
-// would have reached another verdict. dive's "user wasted percent" divides its wasted
-// bytes by the bytes of every layer above the first, which is what `userSizeBytes` is.
+// dive's own numbers are computed too (`dive`), from dive's own observations (layers.ts:
+// a deleted directory is one observation of the bytes under it), so that a gate can say
+// where dive's formula would have reached another verdict. dive's "user wasted percent"
+// divides its wasted bytes by the bytes of every layer above the first (`userSizeBytes`).
 //
 //   hidden     = bytes stored in layers that the final image does not show (deleted or
 //                overwritten later): exactly what squashing the image would reclaim.
@@ -24,12 +25,10 @@ import type { WastePath, WasteSummary } from "./types.js";
 export function wasteSummary(walk: StackWalk, top = 20): WasteSummary {
   let cumulativeBytes = 0;
   let minimumBytes = 0;
-  let diveWastedBytes = 0;
   const wasteful: WastePath[] = [];
   for (const [path, stat] of walk.paths) {
     cumulativeBytes += stat.cumulative;
     minimumBytes += stat.minimum;
-    if (stat.count > 1) diveWastedBytes += stat.cumulative;
     if (stat.count > 1 && stat.cumulative > stat.minimum) {
       wasteful.push({
         path,
@@ -47,6 +46,14 @@ export function wasteSummary(walk: StackWalk, top = 20): WasteSummary {
   const userSizeBytes = walk.layers.slice(1).reduce((s, l) => s + l.sizeBytes, 0);
   const wastedBytes = cumulativeBytes - minimumBytes;
   const efficiency = cumulativeBytes === 0 ? 1 : minimumBytes / cumulativeBytes;
+  let diveWastedBytes = 0;
+  let diveCumulative = 0;
+  let diveMinimum = 0;
+  for (const stat of walk.divePaths.values()) {
+    diveCumulative += stat.cumulative;
+    diveMinimum += stat.minimum;
+    if (stat.count > 1) diveWastedBytes += stat.cumulative;
+  }
   return {
     wastedBytes,
     efficiency,
@@ -59,7 +66,7 @@ export function wasteSummary(walk: StackWalk, top = 20): WasteSummary {
     dive: {
       wastedBytes: diveWastedBytes,
       userWastedRatio: ratioOf(diveWastedBytes, userSizeBytes),
-      efficiency,
+      efficiency: diveCumulative === 0 ? 1 : diveMinimum / diveCumulative,
     },
   };
 }

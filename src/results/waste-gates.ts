@@ -9,7 +9,8 @@
 //   wasted        ours: Σ (cumulative − smallest copy) per path; dive: Σ cumulative over the
 //                 paths seen more than once (it counts the one copy that is needed too)
 //   user wasted   wasted / Σ sizes of the layers above the bottom one (dive's denominator)
-//   efficiency    Σ smallest / Σ cumulative in both
+//   efficiency    Σ smallest / Σ cumulative in both, but dive counts a deleted directory
+//                 as one observation of the bytes under it, shrinkbench one per file
 
 import { InputError } from "../errors.js";
 import type { RungInspection } from "../types.js";
@@ -23,6 +24,8 @@ export interface WasteFacts {
   userSizeBytes?: number;
   /** dive's wasted bytes; absent in records made before it was kept. */
   diveWastedBytes?: number;
+  /** dive's efficiency (a deleted directory is one observation); absent in older records. */
+  diveEfficiency?: number;
   /** The paths that waste the most, most first. */
   topWastedPaths: { path: string; wastedBytes: number }[];
 }
@@ -191,8 +194,14 @@ export function minEfficiencyGate(min: number): WasteGate {
         message: passed
           ? `efficiency ${actual}, at least ${fraction(min)}`
           : `has an efficiency of ${actual}, under its ${fraction(min)} floor${worst(facts)}`,
-        // dive divides the same sums (see docs/inspect.md for where its observations differ)
-        dive: { passed, actual: fraction(facts.efficiency) },
+        ...(facts.diveEfficiency !== undefined
+          ? {
+              dive: {
+                passed: facts.diveEfficiency >= min,
+                actual: fraction(facts.diveEfficiency),
+              },
+            }
+          : {}),
       };
     },
   };
@@ -232,6 +241,7 @@ export function factsFromInspection(i: RungInspection): WasteFacts {
     efficiency: i.efficiency,
     ...(i.userSizeBytes !== undefined ? { userSizeBytes: i.userSizeBytes } : {}),
     ...(i.diveWastedBytes !== undefined ? { diveWastedBytes: i.diveWastedBytes } : {}),
+    ...(i.diveEfficiency !== undefined ? { diveEfficiency: i.diveEfficiency } : {}),
     topWastedPaths: i.topWastedPaths ?? [],
   };
 }

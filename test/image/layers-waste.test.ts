@@ -104,3 +104,27 @@ describe("shortenInstruction", () => {
     expect(s.endsWith("…")).toBe(true);
   });
 });
+
+describe("dive's numbers beside ours", () => {
+  it("a deleted directory: one observation at the directory for dive, one per file for us", () => {
+    const w = wasteSummary(
+      walkLayers(
+        layers(
+          [dir("etc"), file("etc/os", 10)],
+          [dir("junk"), file("junk/a", 1000), file("junk/b", 2000), file("big", 500)],
+          [whiteout("junk"), file("big", 500), dir("d"), file("d/x", 1), opaque("d")],
+        ),
+      ),
+    );
+    // ours: junk/a and junk/b written then deleted (3000), big written twice (500)
+    expect(w.wastedBytes).toBe(3500);
+    // dive: junk/a, junk/b and junk seen once each; only big twice (both copies counted)
+    expect(w.dive.wastedBytes).toBe(1000);
+    const visible = 10 + 500 + 1;
+    // ours: Σ cumulative = 10 + 2·1000 + 2·2000 + 2·500 + 1, Σ minimum = 10 + 1000 + 2000 + 500 + 1
+    expect(w.efficiency).toBeCloseTo((visible + 3000) / (visible + 500 + 6000), 12);
+    // dive: Σ cumulative = 10 + 1000 + 2000 + 3000 (junk) + 1000 + 1, Σ minimum = 10 + 1000 + 2000 + 3000 + 500 + 1
+    expect(w.dive.efficiency).toBeCloseTo((visible + 6000) / (visible + 500 + 6000), 12);
+    expect(w.userSizeBytes).toBe(3500 + 501);
+  });
+});

@@ -47,6 +47,11 @@ describe("waste gates", () => {
     expect(maxWastedRatioGate(0.1).evaluate(facts).passed).toBe(false);
     expect(minEfficiencyGate(0.9).evaluate(facts).passed).toBe(true);
     expect(minEfficiencyGate(0.95).evaluate(facts).passed).toBe(false);
+    // dive counts a deleted directory once: its efficiency may be higher
+    const eff = minEfficiencyGate(0.95).evaluate({ ...facts, diveEfficiency: 0.97 });
+    expect(diveDisagreement(eff)).toBe(
+      "efficiency ≥ 0.95: dive's formula would pass it (dive: 0.97; shrinkbench: 0.9 (90.0%))",
+    );
   });
 
   it("do not judge a share without the user's bytes (an older record), and say so", () => {
