@@ -142,6 +142,8 @@ export interface SmokeResult {
 
 /** What else the machine was doing while one build was timed (src/run/load.ts). */
 export interface BuildLoad {
+  /** When the build started (ISO 8601): the rounds' order can be read back. */
+  startedAt?: string;
   /** 1-minute load average of the machine running shrinkbench, before and after the build. */
   loadBefore: number;
   loadAfter: number;

@@ -91,6 +91,12 @@ export function runOptions<T>(y: Argv<T>) {
       describe:
         "the size you accept, e.g. 300MB or 1.2GB: the recommendation names the rung that builds fastest within it",
     })
+    .option("repeat", {
+      type: "number",
+      default: 1,
+      describe:
+        "build and smoke-test every rung N times, interleaved (every rung, then every rung again); times are the median, with the spread",
+    })
     .option("reference-rung", {
       type: "string",
       describe:
@@ -194,6 +200,7 @@ export function toRunOptions(a: RunArgs): RunOptions {
     inspect: a.inspect,
     sizeBudget: a["size-budget"],
     referenceRung: a["reference-rung"],
+    repeat: a.repeat,
     concurrency: a.concurrency,
     buildTimeout: a["build-timeout"],
     smokeTimeout: a["smoke-timeout"],

@@ -72,6 +72,8 @@ export interface RunOptions {
   sizeBudget?: string;
   /** --reference-rung: build times are also given as a ratio to this rung's (default slim). */
   referenceRung?: string;
+  /** --repeat N: rounds of cold builds and import times, interleaved (default 1). */
+  repeat?: number;
   concurrency: number;
   buildTimeout: number;
   smokeTimeout: number;
@@ -124,6 +126,11 @@ export async function prepareRun(opts: RunOptions) {
   checkPositive("concurrency", opts.concurrency);
   checkPositive("build-timeout", opts.buildTimeout);
   checkPositive("smoke-timeout", opts.smokeTimeout);
+  if (opts.repeat !== undefined && (!Number.isInteger(opts.repeat) || opts.repeat < 1))
+    throw new InputError(
+      `--repeat ${opts.repeat}: expected a whole number of at least 1`,
+      "e.g. --repeat 3: every rung built three times, interleaved",
+    );
   if (!Number.isInteger(opts.concurrency))
     throw new InputError(`--concurrency ${opts.concurrency}: expected a whole number`);
   if (opts.app !== undefined && (!existsSync(opts.app) || !statSync(opts.app).isDirectory())) {
@@ -290,6 +297,7 @@ async function runRungs(
       buildTimeoutMs: opts.buildTimeout * 1000,
       smokeTimeoutMs: opts.smokeTimeout * 1000,
       concurrency: opts.concurrency,
+      repeat: opts.repeat,
       canBuild: setup.canBuild,
       signal: io.signal,
       onEvent: (e) => {
@@ -331,6 +339,7 @@ async function finishRecord(
   };
   record.interrupted = io.signal?.aborted ?? false;
   recorder.collect();
+  if ((opts.repeat ?? 1) > 1) record.repeat = opts.repeat;
   // Ratios to a rung timed in the same round travel between machines better than seconds.
   const ratios = withBuildRatios(record.rungs, opts.referenceRung ?? DEFAULT_REFERENCE_RUNG);
   record.rungs = ratios.rungs;

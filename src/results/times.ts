@@ -1,7 +1,7 @@
 // A rung's times as samples: cold build (build call + post steps) and import time, one per round
 // of --repeat, and the build time as a ratio to a reference rung timed in the same round. Records
 // written before --repeat hold one value: it is one sample. Pure.
-import type { RungResult } from "../types.js";
+import type { BuildLoad, RungResult } from "../types.js";
 import { median, summarize, type Spread } from "./stats.js";
 
 /** The rung ratios are measured against unless --reference-rung says otherwise. */
@@ -51,4 +51,65 @@ export function withBuildRatios(
       return { ...r, buildRatioSamples: ratios, buildRatio: median(ratios) };
     }),
   };
+}
+
+/**
+ * Why a rung's times were taken on a busy machine, or undefined. Busy: another build of this run
+ * overlapped one of its builds, or the machine's load average before a build already exceeded
+ * its CPUs (more runnable work than CPUs before the build even began). A sequential run's own
+ * previous build leaves a load of about 1, which stays under the bar on two CPUs or more.
+ */
+export function busyReason(loads: readonly BuildLoad[] | undefined): string | undefined {
+  if (!loads?.length) return undefined;
+  const reasons: string[] = [];
+  const overlapped = Math.max(...loads.map((l) => l.concurrentBuilds));
+  if (overlapped > 0) reasons.push(`${overlapped} other build(s) of this run at the same time`);
+  const worst = loads.reduce((a, b) => (b.loadBefore / b.cpus > a.loadBefore / a.cpus ? b : a));
+  if (worst.loadBefore > worst.cpus) {
+    reasons.push(`load average ${worst.loadBefore.toFixed(1)} on ${worst.cpus} CPUs before a build`);
+  }
+  return reasons.length ? reasons.join("; ") : undefined;
+}
+
+/**
+ * Folds one more round of a rung (--repeat) into its result so far: every sample kept, the
+ * medians as the headline values. A later round that fails makes the rung FAILED (a rung that
+ * passes only sometimes does not count); one that never ran (interrupted) changes nothing.
+ */
+export function mergeRound(acc: RungResult, next: RungResult, round: number): RungResult {
+  if (acc.status !== "PASS" || next.status === "SKIPPED") return acc;
+  if (next.status !== "PASS") {
+    return {
+      ...acc,
+      status: "FAILED",
+      reason: `round ${round}: ${next.reason ?? "failed"}`,
+      ...(next.logTail ? { logTail: next.logTail } : {}),
+      finishedAt: next.finishedAt,
+    };
+  }
+  const builds = [...(acc.buildSamples ?? [acc.buildSeconds ?? 0]), next.buildSeconds ?? 0];
+  const post =
+    acc.postSeconds !== undefined || next.postSeconds !== undefined
+      ? [...(acc.postSamples ?? [acc.postSeconds ?? 0]), next.postSeconds ?? 0]
+      : undefined;
+  const prevImports = acc.smoke?.importSamples ?? importSamples(acc);
+  const imports =
+    next.smoke?.importSeconds !== undefined
+      ? [...prevImports, next.smoke.importSeconds]
+      : prevImports;
+  const buildLoad = [...(acc.buildLoad ?? []), ...(next.buildLoad ?? [])];
+  const merged: RungResult = {
+    ...acc,
+    buildSamples: builds,
+    buildSeconds: median(builds),
+    ...(post ? { postSamples: post, postSeconds: median(post) } : {}),
+    ...(buildLoad.length ? { buildLoad } : {}),
+    finishedAt: next.finishedAt,
+  };
+  if (acc.smoke && imports.length) {
+    merged.smoke = { ...acc.smoke, importSamples: imports, importSeconds: median(imports) };
+  }
+  const busy = busyReason(merged.buildLoad);
+  if (busy) merged.busy = busy;
+  return merged;
 }

@@ -16,7 +16,10 @@ import {
   type SmokeTest,
 } from "../ladder/smoke.js";
 import { pipErrorReason } from "../requirements/pip-errors.js";
+import { BuildLoadMonitor } from "./load.js";
+import { busyReason, mergeRound } from "../results/times.js";
 import type {
+  BuildLoad,
   Ladder,
   PackageSources,
   RungInspection,
@@ -50,6 +53,10 @@ export interface RunInput {
   inspect: boolean;
   buildTimeoutMs: number;
   smokeTimeoutMs: number;
+  /** --repeat: rounds of cold builds and smoke tests, interleaved (every rung, then again). */
+  repeat?: number;
+  /** Counts overlapping builds for each build's load record (one per run). */
+  loads?: BuildLoadMonitor;
   /** Builds at once on each engine. */
   concurrency: number;
   /** Whether an engine can build a rung (has its base images); default: every engine can. */
@@ -109,6 +116,8 @@ type Reporter = ReturnType<typeof rungReporter>;
 interface Built {
   outcome: BuildOutcome;
   buildSeconds: number;
+  /** What else the machine was doing during the build. */
+  load?: BuildLoad;
   contextBytes: number;
   /** The context's entries, for a warm rebuild. */
   entries: ContextEntry[];
@@ -142,6 +151,7 @@ async function buildStep(
   const context = packContext(entries);
   const timeout = AbortSignal.timeout(input.buildTimeoutMs);
   const signal = input.signal ? AbortSignal.any([input.signal, timeout]) : timeout;
+  const stopWatch = input.loads?.start();
   const t0 = performance.now();
   const outcome = await engine.build({
     context: context.stream,
@@ -163,9 +173,11 @@ async function buildStep(
       }),
   });
   const buildSeconds = (performance.now() - t0) / 1000;
+  const load = stopWatch?.();
   return {
     outcome,
     buildSeconds,
+    load,
     contextBytes: context.bytes(),
     entries,
     signal,
@@ -350,6 +362,7 @@ async function runRung(plan: RungPlan, input: RunInput, engine: Engine): Promise
     builder: report.builder,
     image,
     buildSeconds,
+    ...(built.load ? { buildLoad: [built.load] } : {}),
     ...(warm.seconds !== undefined ? { rebuildSeconds: warm.seconds } : {}),
     postSeconds,
     contextBytes,
@@ -418,39 +431,69 @@ export async function runLadder(
     };
   };
   const canBuild = input.canBuild;
-  await Promise.all(
-    plans.map((plan) =>
-      pool
-        .run(
-          async (engine) => {
-            let result: RungResult;
-            try {
-              result = await runRung(plan, input, engine);
-            } catch (e) {
-              // An engine failure inside one rung fails that rung, not the ladder.
-              result = unbuilt(
+  const loads = input.loads ?? new BuildLoadMonitor();
+  /** Every rung of `plans` once, on the pool; `keep` folds each result into what is known. */
+  const round = (
+    plans: readonly RungPlan[],
+    roundInput: RunInput,
+    keep: (plan: RungPlan, r: RungResult) => RungResult,
+  ) =>
+    Promise.all(
+      plans.map((plan) =>
+        pool
+          .run(
+            async (engine) => {
+              let result: RungResult;
+              try {
+                result = await runRung(plan, roundInput, engine);
+              } catch (e) {
+                // An engine failure inside one rung fails that rung, not the ladder.
+                result = unbuilt(
+                  plan,
+                  "FAILED",
+                  `engine error: ${(e as Error).message}`,
+                  engine.host,
+                );
+              }
+              record(keep(plan, result));
+            },
+            canBuild && !plan.skip ? (e) => canBuild(plan, e) : undefined,
+          )
+          .catch((e: unknown) => {
+            if (!(e instanceof NoEligibleEngine)) throw e;
+            // Each base image exists on some engine, but no engine has all this rung needs.
+            record(
+              keep(
                 plan,
-                "FAILED",
-                `engine error: ${(e as Error).message}`,
-                engine.host,
-              );
-            }
-            record(result);
-          },
-          canBuild && !plan.skip ? (e) => canBuild(plan, e) : undefined,
-        )
-        .catch((e: unknown) => {
-          if (!(e instanceof NoEligibleEngine)) throw e;
-          // Each base image exists on some engine, but no engine has all this rung needs.
-          record(
-            unbuilt(
-              plan,
-              "SKIPPED",
-              "base images unavailable: no engine has every base image this rung needs",
-            ),
-          );
-        }),
-    ),
-  );
+                unbuilt(
+                  plan,
+                  "SKIPPED",
+                  "base images unavailable: no engine has every base image this rung needs",
+                ),
+              ),
+            );
+          }),
+      ),
+    );
+  const first = { ...input, loads };
+  await round(plans, first, (_plan, r) => {
+    const busy = busyReason(r.buildLoad);
+    return busy ? { ...r, busy } : r;
+  });
+  // --repeat: the passing rungs again, every one per round, so that drift hits all alike. The
+  // warm rebuild and the byte inspection are measured once: they do not change between rounds.
+  const again = { ...first, rebuild: false, inspect: false };
+  for (let n = 2; n <= (input.repeat ?? 1) && !input.signal?.aborted; n++) {
+    const passed = plans.filter((p) => results.get(p.rung.id)?.status === "PASS");
+    for (const p of passed) {
+      input.onEvent?.({
+        type: "log",
+        rung: p.rung.id,
+        line: `--- round ${n} of ${input.repeat}`,
+        at: Date.now(),
+      });
+    }
+    await round(passed, again, (plan, r) => mergeRound(results.get(plan.rung.id)!, r, n));
+  }
   return plans.map((p) => results.get(p.rung.id)!);
 }

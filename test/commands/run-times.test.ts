@@ -30,3 +30,14 @@ describe("--reference-rung", () => {
     await expect(prepareRun(opts({ referenceRung: "full" }))).resolves.toBeDefined();
   });
 });
+
+describe("--repeat", () => {
+  it("must be a whole number of at least 1", async () => {
+    for (const repeat of [0, 1.5, -2]) {
+      await expect(prepareRun(opts({ repeat }))).rejects.toThrow(
+        `--repeat ${repeat}: expected a whole number of at least 1`,
+      );
+    }
+    await expect(prepareRun(opts({ repeat: 3 }))).resolves.toBeDefined();
+  });
+});

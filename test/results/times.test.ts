@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 
-import { coldBuildSamples, importSamples, withBuildRatios } from "../../src/results/times.js";
+import {
+  busyReason,
+  coldBuildSamples,
+  importSamples,
+  mergeRound,
+  withBuildRatios,
+} from "../../src/results/times.js";
 import { makeRung } from "../fixtures/records.js";
 
 describe("timing samples of a rung", () => {
@@ -39,5 +45,56 @@ describe("withBuildRatios", () => {
     expect(withBuildRatios(rungs, "nope")).toEqual({ rungs });
     const failed = rungs.map((r) => (r.rung === "slim" ? { ...r, status: "FAILED" as const } : r));
     expect(withBuildRatios(failed, "slim").reference).toBeUndefined();
+  });
+});
+
+describe("busyReason", () => {
+  const load = (loadBefore: number, concurrentBuilds = 0) => ({
+    loadBefore,
+    loadAfter: loadBefore,
+    cpus: 2,
+    concurrentBuilds,
+  });
+
+  it("flags overlapping builds of the run and a load above the CPUs before a build", () => {
+    expect(busyReason([load(1.2), load(1.9)])).toBeUndefined();
+    expect(busyReason([load(0.5, 1)])).toBe("1 other build(s) of this run at the same time");
+    expect(busyReason([load(1), load(13.2)])).toBe("load average 13.2 on 2 CPUs before a build");
+    expect(busyReason(undefined)).toBeUndefined();
+  });
+});
+
+describe("mergeRound", () => {
+  const first = makeRung("slim", { buildSeconds: 30, postSeconds: 2 });
+  first.smoke!.importSeconds = 1.2;
+  const next = (build: number, imp: number, over = {}) => {
+    const r = makeRung("slim", { buildSeconds: build, postSeconds: 3, ...over });
+    r.smoke!.importSeconds = imp;
+    return r;
+  };
+
+  it("keeps every sample and the medians as headline values", () => {
+    const two = mergeRound(first, next(40, 1.4), 2);
+    const three = mergeRound(two, next(34, 1.3), 3);
+    expect(three.buildSamples).toEqual([30, 40, 34]);
+    expect(three.buildSeconds).toBe(34);
+    expect(three.postSamples).toEqual([2, 3, 3]);
+    expect(three.smoke!.importSamples).toEqual([1.2, 1.4, 1.3]);
+    expect(three.smoke!.importSeconds).toBe(1.3);
+    expect(coldBuildSamples(three)).toEqual([32, 43, 37]);
+  });
+
+  it("fails a rung that fails a later round, and ignores a round that never ran", () => {
+    const failed = mergeRound(first, next(1, 1, { status: "FAILED", reason: "smoke test failed" }), 2);
+    expect(failed.status).toBe("FAILED");
+    expect(failed.reason).toBe("round 2: smoke test failed");
+    expect(mergeRound(first, next(1, 1, { status: "SKIPPED" }), 2)).toBe(first);
+  });
+
+  it("flags the rung busy when a round was", () => {
+    const busy = next(50, 1.2, {
+      buildLoad: [{ loadBefore: 5, loadAfter: 5, cpus: 2, concurrentBuilds: 0 }],
+    });
+    expect(mergeRound(first, busy, 2).busy).toMatch(/load average 5\.0 on 2 CPUs/);
   });
 });
