@@ -3,6 +3,7 @@
 // a laptop with no network.
 
 import { escapeXml, renderLadderSvg } from "./chart.js";
+import { renderTradeoffSvg } from "./tradeoff-chart.js";
 import type { RunRecord, RungResult } from "../types.js";
 import { formatBytes, formatPercent, formatSeconds, formatSignedBytes } from "../units.js";
 
@@ -211,6 +212,10 @@ export function renderHtmlReport(record: RunRecord, opts: HtmlReportOptions = {}
     head ? `<p class="headline">${head}</p>` : "",
     `<figure>`,
     renderLadderSvg(record),
+    `</figure>`,
+    // The talk's closing question: what each rung costs in time for its size.
+    `<figure>`,
+    renderTradeoffSvg(record),
     `</figure>`,
     `<h2>Results</h2>`,
     `<table class="results">`,

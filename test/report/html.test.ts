@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderHtmlReport, reportRows } from "../../src/report/html.js";
+import { renderTradeoffSvg } from "../../src/report/tradeoff-chart.js";
 import { renderLadderSvg } from "../../src/report/chart.js";
 import { MB, makeRecord, makeRung } from "../fixtures/records.js";
 import { bars, elements, talkRecord, talkRecordWithFailures } from "../fixtures/talk-record.js";
@@ -56,9 +57,10 @@ describe("renderHtmlReport", () => {
     for (const m of html.matchAll(/url\(([^)]*)\)/g)) expect(m[1]).toMatch(/^#/);
   });
 
-  it("embeds the chart as inline SVG", () => {
+  it("embeds the charts as inline SVG: the ladder, then size against time", () => {
     expect(html).toContain(renderLadderSvg(record));
-    expect(elements(html, "svg")).toHaveLength(1);
+    expect(html).toContain(renderTradeoffSvg(record));
+    expect(elements(html, "svg")).toHaveLength(2);
     expect(bars(html).map((b) => b.rung)).toEqual(record.rungs.map((r) => r.rung));
   });
 
