@@ -202,6 +202,11 @@ export interface RungResult {
    * changed (the developer's edit-and-rebuild loop).
    */
   rebuildSeconds?: number;
+  /**
+   * --rebuild: wall clock of a third build, cache on, after one requirement was added (the
+   * install runs again; a cache mount of pip's cache keeps what was downloaded).
+   */
+  rebuildRequirementsSeconds?: number;
   /** Time spent making sure the base images exist (pulls), reported apart. */
   pullSeconds?: number;
   /** Time of the post steps (squash). */

@@ -253,11 +253,13 @@ export class MountPlan {
     };
 
     const indexUrl = this.indexSlot && urlOf(this.indexSlot);
-    // Every source is on this server now: no host needs trusting inside the builds.
+    // Every source is on this server now. It is trusted all the same: pip keeps an HTTP cache
+    // (its own, or a BuildKit cache mount of it) only for https and trusted hosts, and plain
+    // http to the loopback would otherwise download every file again in every build.
     const sources: PackageSources = {
       extraIndexUrls: unique(this.extraSlots.map(urlOf)).filter((u) => u !== indexUrl),
       findLinks: unique(this.linkSlots.map(urlOf)),
-      trustedHosts: [],
+      trustedHosts: [new URL(base).host],
     };
     if (indexUrl !== undefined) sources.indexUrl = indexUrl;
     if (this.noIndex) sources.noIndex = true;

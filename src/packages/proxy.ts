@@ -21,7 +21,7 @@ import type * as http from "node:http";
 import { FileCache, tail, type ExpectedDigest } from "./file-cache.js";
 import { normalisePath, rewriteHtml, rewriteJson } from "./link-rewrite.js";
 import { maskUrl } from "./pip-sources.js";
-import { sendPage, sendText } from "./responses.js";
+import { distributionCacheHeaders, sendPage, sendText } from "./responses.js";
 import {
   decoded,
   errorCode,
@@ -305,6 +305,7 @@ export class PackageProxy {
       ...(dl.size !== undefined ? { "Content-Length": dl.size } : {}),
       "Accept-Ranges": "none",
       "X-Content-Type-Options": "nosniff",
+      ...distributionCacheHeaders(url),
     });
     if (req.method === "HEAD") return void res.end();
     await tail(dl, res);

@@ -70,6 +70,17 @@ export const notFound = (req: http.IncomingMessage, res: http.ServerResponse) =>
 export const forbidden = (req: http.IncomingMessage, res: http.ServerResponse) =>
   sendText(req, res, 403, "forbidden\n");
 
+/**
+ * Headers for a distribution file (wheel, sdist): an index never changes a file once published,
+ * and PyPI says so (`max-age=365000000, immutable`). pip's HTTP cache keeps only what the
+ * headers allow, so without them a cache of pip's (a BuildKit cache mount) could hold nothing.
+ */
+export function distributionCacheHeaders(name: string): Record<string, string> {
+  return /\.(whl|tar\.gz|tgz|tar\.bz2|zip)$/i.test(name.replace(/[?#].*$/, ""))
+    ? { "Cache-Control": "max-age=31536000, immutable" }
+    : {};
+}
+
 /** Streams a file from disk; one that cannot be opened is refused (403). */
 export async function sendFile(
   req: http.IncomingMessage,
@@ -90,6 +101,7 @@ export async function sendFile(
       "Content-Length": size,
       "Accept-Ranges": "none",
       "X-Content-Type-Options": "nosniff",
+      ...distributionCacheHeaders(file),
     });
     if (req.method === "HEAD") {
       res.end();

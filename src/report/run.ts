@@ -42,6 +42,22 @@ export function columnsOf(record: RunRecord): Column[] {
   );
 }
 
+/**
+ * The cold build; with --rebuild, the warm rebuilds follow in brackets: after an application
+ * change, then after a requirements change ("+req": one requirement added).
+ */
+function buildTimeCell(r: RungResult): string {
+  if (r.buildSeconds === undefined) return "-";
+  const busy = r.busy ? " busy" : "";
+  const warm = [
+    ...(r.rebuildSeconds === undefined ? [] : [`warm ${formatSeconds(r.rebuildSeconds)}`]),
+    ...(r.rebuildRequirementsSeconds === undefined
+      ? []
+      : [`+req ${formatSeconds(r.rebuildRequirementsSeconds)}`]),
+  ];
+  return formatBuildCall(r)! + (warm.length ? ` (${warm.join(", ")})` : "") + busy;
+}
+
 function smokeCell(r: RungResult): string {
   if (r.status === "SKIPPED") return `SKIPPED: ${r.reason ?? ""}`;
   if (r.status === "FAILED") return `FAILED: ${r.reason ?? ""}`;
@@ -62,14 +78,9 @@ export function tableRows(record: RunRecord): Row[] {
         size === undefined || previous === undefined ? "-" : formatSignedBytes(size - previous),
       "% of first": size === undefined || !first ? "-" : formatPercent(size / first.sizeBytes),
       layers: r.image ? String(r.image.layers) : "-",
-      // With --rebuild, the warm rebuild after an application change follows the cold build.
+      // With --rebuild, the warm rebuilds follow the cold build (see buildTimeCell).
       // The median and ± half the IQR with --repeat; a build timed on a busy machine says so.
-      "build time":
-        r.buildSeconds === undefined
-          ? "-"
-          : formatBuildCall(r)! +
-            (r.rebuildSeconds === undefined ? "" : ` (warm ${formatSeconds(r.rebuildSeconds)})`) +
-            (r.busy ? " busy" : ""),
+      "build time": buildTimeCell(r),
       // Median wall time of fresh interpreters importing every requirement (or the --test run).
       import: formatImport(r) ?? "-",
       "smoke test": smokeCell(r),

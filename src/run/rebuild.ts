@@ -1,12 +1,38 @@
-// Warm rebuilds (`--rebuild`): after a rung's cold build, build it again with the cache on and
-// one application source file changed, as a developer's second `docker build` after an edit.
-// With requirements copied and installed before the application code (every template does
-// that), only the layers from `COPY app/` on are rebuilt: the number the "slim and fast" blog
-// post measured (15.3 s before, about 1 s after putting requirements first).
+// Warm rebuilds (`--rebuild`): after a rung's cold build, build it again with the cache on, as a
+// developer's next `docker build`. Two kinds:
+//  - after an application change: one application source file changed. With requirements
+//    copied and installed before the application code (every template does that), only the
+//    layers from `COPY app/` on are rebuilt: the number the "slim and fast" blog post measured
+//    (15.3 s before, about 1 s after putting requirements first);
+//  - after a requirements change: one requirement added. The install runs again; what it still
+//    has from the cold build is what a BuildKit cache mount of pip's cache kept (slim-cache-mount).
 import { readFile } from "node:fs/promises";
 import { packContext, type ContextEntry } from "../ladder/context.js";
 import type { Builder, Engine } from "../docker/engine.js";
 import type { RungPlan } from "../ladder/plan.js";
+
+/**
+ * What a warm rebuild changes: an application file, or the requirements (one added); "prime"
+ * only marks the requirements file with a comment, so that the install runs once with the
+ * cache on (see usesCacheMount).
+ */
+export type RebuildKind = "app" | "requirements" | "prime";
+
+/**
+ * Whether a Dockerfile mounts a BuildKit cache. A cold build (cache off) gives such a mount an
+ * empty cache that is thrown away afterwards (checked on dockerd 20.10), so before the
+ * requirements-change rebuild the install runs once, untimed, with the cache on: the state a
+ * developer's earlier builds leave behind.
+ */
+export function usesCacheMount(dockerfile: string): boolean {
+  return /^\s*RUN\s+(?:--\S+\s+)*--mount=(?:\S*,)?type=cache\b/im.test(dockerfile);
+}
+
+/**
+ * Small pure-Python distributions; a requirements-change rebuild adds the first one the
+ * requirements do not name already.
+ */
+export const ADDED_REQUIREMENTS = ["six", "idna", "packaging", "colorama", "iniconfig", "tomli"];
 
 /** The file a rebuild adds when the context has no application file to change. */
 export const REBUILD_FILE = "app/shrinkbench_rebuild.py";
@@ -19,9 +45,15 @@ export const REBUILD_FILE = "app/shrinkbench_rebuild.py";
 export async function changeOneAppFile(
   entries: readonly ContextEntry[],
   marker: string,
+  /** Where the application is in the context: "app/" for the templates, "" for your own. */
+  appPrefix = "app/",
 ): Promise<{ entries: ContextEntry[]; changed: string }> {
   const appFiles = entries.filter(
-    (e) => (e.type === "file" || e.type === "disk-file") && e.name.startsWith("app/"),
+    (e) =>
+      (e.type === "file" || e.type === "disk-file") &&
+      e.name.startsWith(appPrefix) &&
+      e.name !== "Dockerfile" &&
+      !/(^|\/)requirements[^/]*\.txt$/.test(e.name),
   );
   const target = appFiles.find((e) => e.name.endsWith(".py")) ?? appFiles[0];
   const line = `\n# shrinkbench --rebuild: ${marker}\n`;
@@ -31,6 +63,12 @@ export async function changeOneAppFile(
       changed: REBUILD_FILE,
     };
   }
+  const changed = await appended(target, line);
+  return { entries: entries.map((e) => (e === target ? changed : e)), changed: target.name };
+}
+
+/** A file entry with text appended, as an in-memory entry: the file on disk is never touched. */
+async function appended(target: ContextEntry, text: string): Promise<ContextEntry> {
   const old =
     target.type === "file"
       ? Buffer.from(target.content)
@@ -38,20 +76,70 @@ export async function changeOneAppFile(
         ? await readFile(target.path)
         : Buffer.alloc(0);
   const mode = target.type === "file" || target.type === "disk-file" ? target.mode : undefined;
-  const changed: ContextEntry = {
+  const sep = old.length && old[old.length - 1] !== 0x0a ? "\n" : "";
+  return {
     type: "file",
     name: target.name,
-    content: Buffer.concat([old, Buffer.from(line)]),
+    content: Buffer.concat([old, Buffer.from(sep + text)]),
     ...(mode !== undefined ? { mode } : {}),
   };
-  return { entries: entries.map((e) => (e === target ? changed : e)), changed: target.name };
+}
+
+/** The requirements file with a comment appended: its COPY changes, its requirements do not. */
+async function markRequirements(
+  entries: readonly ContextEntry[],
+  marker: string,
+  file = "requirements.txt",
+): Promise<{ entries: ContextEntry[]; changed: string }> {
+  const target = entries.find(
+    (e) => (e.type === "file" || e.type === "disk-file") && e.name === file,
+  );
+  if (!target) throw new Error(`${file} is not in the build context`);
+  const changed = await appended(target, `# shrinkbench --rebuild (prime): ${marker}\n`);
+  return { entries: entries.map((e) => (e === target ? changed : e)), changed: file };
+}
+
+/** PEP 503 names of the requirement lines of a requirements file (options and comments skipped). */
+export function requirementNames(text: string): Set<string> {
+  const names = new Set<string>();
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.replace(/(^|\s)#.*$/, "").trim();
+    const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(line);
+    if (m) names.add(m[1]!.toLowerCase().replace(/[-_.]+/g, "-"));
+  }
+  return names;
+}
+
+/**
+ * The same context with one requirement added to the requirements file `file` (the first of
+ * ADDED_REQUIREMENTS not already named). Only the rebuild's context changes.
+ */
+export async function addOneRequirement(
+  entries: readonly ContextEntry[],
+  file = "requirements.txt",
+): Promise<{ entries: ContextEntry[]; changed: string; added: string }> {
+  const target = entries.find(
+    (e) => (e.type === "file" || e.type === "disk-file") && e.name === file,
+  );
+  if (!target) throw new Error(`${file} is not in the build context`);
+  const text =
+    target.type === "file"
+      ? String(target.content)
+      : target.type === "disk-file"
+        ? await readFile(target.path, "utf8")
+        : "";
+  const present = requirementNames(text);
+  const added = ADDED_REQUIREMENTS.find((n) => !present.has(n));
+  if (!added) throw new Error(`${file} already names every requirement a rebuild could add`);
+  const changed = await appended(target, `${added}  # added by shrinkbench --rebuild\n`);
+  return { entries: entries.map((e) => (e === target ? changed : e)), changed: file, added };
 }
 
 export interface RebuildOutcome {
   /** Wall clock of the warm build; undefined when it failed. */
   seconds?: number;
   error?: string;
-  /** The file changed in the rebuild's context. */
+  /** What changed in the rebuild's context, e.g. "app/main.py" or "requirements.txt (+six)". */
   changed: string;
   log: string[];
 }
@@ -67,12 +155,25 @@ export async function measureRebuild(
   entries: readonly ContextEntry[],
   opts: {
     marker: string;
+    /** Default "app". */
+    kind?: RebuildKind;
+    /** For your own Dockerfile: where the application and the requirements file are. */
+    appPrefix?: string;
+    requirementsFile?: string;
     builder?: Builder;
     signal?: AbortSignal;
     onLine?: (line: string) => void;
   },
 ): Promise<RebuildOutcome> {
-  const { entries: changedEntries, changed } = await changeOneAppFile(entries, opts.marker);
+  const { entries: changedEntries, changed } =
+    opts.kind === "requirements"
+      ? await addOneRequirement(entries, opts.requirementsFile).then((r) => ({
+          ...r,
+          changed: `${r.changed} (+${r.added})`,
+        }))
+      : opts.kind === "prime"
+        ? await markRequirements(entries, opts.marker, opts.requirementsFile)
+        : await changeOneAppFile(entries, opts.marker, opts.appPrefix);
   const context = packContext(changedEntries);
   const t0 = performance.now();
   const outcome = await engine.build({

@@ -23,7 +23,7 @@ beforeAll(async () => {
   await writeFile(join(dir, "main.py"), MAIN);
   const outcome = await runCommand(
     runOptions(join(dir, "out"), {
-      rungs: ["slim"],
+      rungs: ["slim", "slim-cache-mount"],
       app: dir,
       rebuild: true,
       name: "rebuild",
@@ -45,7 +45,9 @@ describe("--rebuild on one rung", () => {
     expect(exitCode).toBe(0);
     const [slim] = record.rungs;
     expect(slim!.status).toBe("PASS");
+    expect(slim!.builder).toBe(testBuilder());
     expect(slim!.rebuildSeconds).toBeGreaterThan(0);
+    expect(slim!.rebuildRequirementsSeconds).toBeGreaterThan(0);
     // Requirements come before the application code: only the layers after COPY app/ rebuild.
     expect(slim!.rebuildSeconds!).toBeLessThan(slim!.buildSeconds! / 2);
   });
@@ -65,5 +67,34 @@ describe("--rebuild on one rung", () => {
     expect(await readFile(join(dir, "main.py"), "utf8")).toBe(MAIN);
     const filters = { label: [`org.shrinkbench.run=${record.runId}`] };
     expect(await docker.listImages({ all: true, filters })).toEqual([]);
+  });
+});
+
+describe("--rebuild after a requirements change", () => {
+  const warmAfterRequirements = async (rung: string) => {
+    const r = record.rungs.find((x) => x.rung === rung)!;
+    const log = await readFile(join(dir, "out", r.logFile!), "utf8");
+    return log.slice(log.indexOf("--- warm rebuild (--rebuild): cache on, one requirement added"));
+  };
+
+  it("installs again with the added requirement", async () => {
+    const warm = await warmAfterRequirements("slim");
+    // The small set names six: the first one it does not name is idna.
+    expect(warm).toMatch(/Successfully installed .*idna/);
+    expect(warm).toMatch(/--- warm rebuild after changing requirements\.txt \(\+idna\): [\d.]+ s/);
+  });
+
+  it("reuses what pip downloaded in the cold build only with a cache mount (BuildKit)", async () => {
+    const mount = record.rungs.find((x) => x.rung === "slim-cache-mount")!;
+    if (testBuilder() === "classic") {
+      expect(mount.status).toBe("SKIPPED");
+      expect(mount.reason).toMatch(/needs BuildKit/);
+      return;
+    }
+    expect(mount.status).toBe("PASS");
+    expect(mount.rebuildRequirementsSeconds).toBeGreaterThan(0);
+    // pip says "Using cached" for a file its cache held; --no-cache-dir rungs download again.
+    expect(await warmAfterRequirements("slim-cache-mount")).toMatch(/Using cached \S*markupsafe/i);
+    expect(await warmAfterRequirements("slim")).not.toMatch(/Using cached \S*markupsafe/i);
   });
 });

@@ -83,7 +83,8 @@ describe("startIndexServer with a temporary index", () => {
       indexUrl: `${server.url}/i0/simple/`,
       extraIndexUrls: [`${server.url}/r0/simple`],
       findLinks: [`${server.url}/f0/`, `${server.url}/r1/wheels/`],
-      trustedHosts: [],
+      // Trusted so that pip keeps its HTTP cache of what it downloads from here.
+      trustedHosts: [new URL(server.url).host],
     });
     expect(server.mounts.map((m) => [m.prefix, m.kind, m.root])).toEqual([
       ["/i0/", "index", repo],

@@ -240,7 +240,7 @@ describe.skipIf(!haveIndex)("the proxy in front of a remote index with basic aut
     expect(server.sources).toEqual({
       extraIndexUrls: [],
       findLinks: [],
-      trustedHosts: [],
+      trustedHosts: [new URL(server.url).host],
       noIndex: true,
     });
   });

@@ -5,7 +5,12 @@ import { describe, expect, it } from "vitest";
 import { prepareRun } from "../../src/commands/run.js";
 import type { ContextEntry } from "../../src/ladder/context.js";
 import { InputError } from "../../src/errors.js";
-import { changeOneAppFile, REBUILD_FILE } from "../../src/run/rebuild.js";
+import {
+  addOneRequirement,
+  changeOneAppFile,
+  REBUILD_FILE,
+  requirementNames,
+} from "../../src/run/rebuild.js";
 
 const base: ContextEntry[] = [
   { type: "file", name: "Dockerfile", content: "FROM x\n" },
@@ -51,6 +56,75 @@ describe("changeOneAppFile", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("addOneRequirement", () => {
+  const withRequirements = (text: string): ContextEntry[] => [
+    ...base,
+    { type: "file", name: "requirements.txt", content: text },
+  ];
+
+  it("adds the first small distribution the requirements do not name, in the context only", async () => {
+    const entries = withRequirements("Six==1.16\nmarkupsafe\n");
+    const out = await addOneRequirement(entries);
+    expect(out.added).toBe("idna");
+    expect(out.changed).toBe("requirements.txt");
+    const req = out.entries.find((e) => e.name === "requirements.txt")!;
+    if (req.type !== "file") throw new Error("unreachable");
+    expect(String(req.content)).toBe(
+      "Six==1.16\nmarkupsafe\nidna  # added by shrinkbench --rebuild\n",
+    );
+    // The original entry is untouched.
+    expect(entries[2]).toEqual({
+      type: "file",
+      name: "requirements.txt",
+      content: "Six==1.16\nmarkupsafe\n",
+    });
+  });
+
+  it("ends an unterminated last line before adding", async () => {
+    const out = await addOneRequirement(withRequirements("numpy"));
+    const req = out.entries.find((e) => e.name === "requirements.txt")!;
+    if (req.type !== "file") throw new Error("unreachable");
+    expect(String(req.content)).toBe("numpy\nsix  # added by shrinkbench --rebuild\n");
+  });
+
+  it("reads a requirements file of your own from disk, at its place in the context", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "shrinkbench-rebuild-req-"));
+    try {
+      await writeFile(join(dir, "req.txt"), "flask\n");
+      const entries: ContextEntry[] = [
+        {
+          type: "disk-file",
+          name: "deps/req.txt",
+          path: join(dir, "req.txt"),
+          size: 6,
+          mode: 0o600,
+        },
+      ];
+      const out = await addOneRequirement(entries, "deps/req.txt");
+      const req = out.entries[0]!;
+      if (req.type !== "file") throw new Error("unreachable");
+      expect(String(req.content)).toBe("flask\nsix  # added by shrinkbench --rebuild\n");
+      expect(req.mode).toBe(0o600);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("says so when the requirements file is not in the context", async () => {
+    await expect(addOneRequirement(base)).rejects.toThrow(
+      "requirements.txt is not in the build context",
+    );
+  });
+
+  it("reads requirement names as pip normalises them, skipping options and comments", () => {
+    expect([
+      ...requirementNames(
+        "# c\n--index-url x\nPython_Dateutil>=2 ; python_version>'3'\nzope.interface\n",
+      ),
+    ]).toEqual(["python-dateutil", "zope-interface"]);
   });
 });
 
