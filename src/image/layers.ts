@@ -188,6 +188,8 @@ export function shortenInstruction(createdBy: string, max = 60): string {
   // "|2 A=x B=y z /bin/sh -c ...": the build args a RUN saw; values may hold spaces.
   s = s.replace(/^\|\d+\s.*?(?=\/bin\/(ba)?sh -c )/, "");
   s = s.replace(/\s+# buildkit$/, "");
+  // The mark a run's BuildKit RUNs carry so that clean finds their cache (ladder/run-marks.ts).
+  s = s.replace(/\s+# shrinkbench-run=[A-Za-z0-9._-]+$/, "");
   if (s.startsWith("RUN ")) s = s.slice(4).trim(); // BuildKit: "RUN /bin/sh -c ..."
   const nop = /^\/bin\/(ba)?sh -c #\(nop\)\s*/;
   const shell = /^\/bin\/(ba)?sh -c /;

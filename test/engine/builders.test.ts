@@ -7,6 +7,7 @@ import tar from "tar-stream";
 import { DockerEngine } from "../../src/docker/docker-engine.js";
 import { BUILDERS, type BuildOutcome, type Builder } from "../../src/docker/engine.js";
 import { resolveEndpoint } from "../../src/docker/endpoint.js";
+import { markDockerfile } from "../../src/ladder/run-marks.js";
 import { newRunId, removeByLabel, engine as docker, RUN_LABEL, SLIM } from "./helpers/docker.js";
 
 const engine = new DockerEngine(resolveEndpoint(undefined));
@@ -38,7 +39,11 @@ async function build(
   const t0 = performance.now();
   const outcome = await engine.build({
     builder,
-    context: context(dockerfile, opts.files),
+    // Labelled and marked as a run's builds are: every step's image and cache record is the run's.
+    context: context(
+      markDockerfile(dockerfile, { labels, runId, buildkit: builder === "buildkit" }),
+      opts.files,
+    ),
     tag: opts.tag ?? `shrinkbench-test/builders:${runId}-${builder}`,
     buildArgs: { BASE_IMAGE: SLIM },
     labels,

@@ -11,4 +11,12 @@ describe("shortenInstruction", () => {
   it("keeps a RUN without build args as it is", () => {
     expect(shortenInstruction("/bin/sh -c pip install six")).toBe("RUN pip install six");
   });
+
+  it("drops the run mark of a BuildKit RUN", () => {
+    expect(
+      shortenInstruction(
+        "RUN /bin/sh -c rm /big # shrinkbench-run=20261203-070730-aec3ba # buildkit",
+      ),
+    ).toBe("RUN rm /big");
+  });
 });

@@ -4,6 +4,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import Docker from "dockerode";
 import tar from "tar-stream";
+import { removeLeftovers } from "../../../src/docker/leftovers.js";
+import { markDockerfile } from "../../../src/ladder/run-marks.js";
 import { testBuilder } from "./run.js";
 
 export const RUN_LABEL = "org.shrinkbench.run";
@@ -33,7 +35,17 @@ export interface BuildSpec {
  */
 export async function buildImage(docker: Docker, spec: BuildSpec): Promise<string> {
   const pack = tar.pack();
-  const files = { Dockerfile: spec.dockerfile, ...(spec.files ?? {}) };
+  // Labelled and marked as a run's builds are, so that removeByLabel finds every step's image
+  // and cache record.
+  const runId = spec.labels[RUN_LABEL];
+  const dockerfile = runId
+    ? markDockerfile(spec.dockerfile, {
+        labels: spec.labels,
+        runId,
+        buildkit: testBuilder() === "buildkit",
+      })
+    : spec.dockerfile;
+  const files = { Dockerfile: dockerfile, ...(spec.files ?? {}) };
   for (const [name, content] of Object.entries(files)) {
     pack.entry({ name, mtime: new Date(1_700_000_000_000), mode: 0o644 }, content);
   }
@@ -62,8 +74,12 @@ export async function buildImage(docker: Docker, spec: BuildSpec): Promise<strin
   return id;
 }
 
-/** Removes containers, then images, carrying `org.shrinkbench.run=<runId>`. */
+/**
+ * Removes containers, then images, carrying `org.shrinkbench.run=<runId>`, then the BuildKit
+ * cache records its marked builds made.
+ */
 export async function removeByLabel(docker: Docker, runId: string): Promise<void> {
+  await removeLeftovers(docker, { runId }, { images: true, cache: true }).catch(() => undefined);
   const filters = { label: [`${RUN_LABEL}=${runId}`] };
   for (const c of await docker.listContainers({ all: true, filters })) {
     await docker
