@@ -53,7 +53,8 @@ export async function inspectCommand(
 ): Promise<number> {
   const gates = await loadGates(opts); // bad gates are reported before any image is read
   const source = parseImageSource(opts.image);
-  const report = await inspectSource(source, opts, engine);
+  // the gates read no gzip size: skip their cost
+  const report = await inspectSource(source, gates ? { ...opts, gzip: false } : opts, engine);
   if (!gates) {
     io.stdout(renderInspect(report, opts.format, { top: opts.top }));
     return EXIT.ok;
