@@ -12,7 +12,7 @@ import { runCommand, type RunIO } from "../commands/run.js";
 import { EXIT, InputError, ShrinkbenchError } from "../errors.js";
 import { toolVersion } from "../version.js";
 import { diffCommand } from "../commands/diff.js";
-import { runOptions, sourceOptions, toRunOptions, wasteGateOptions } from "./options.js";
+import { runFlags, runOptions, sourceOptions, toRunOptions, wasteGateOptions } from "./options.js";
 import { interruptions } from "./signals.js";
 
 // Looked up at call time, so that a test can capture what the CLI prints.
@@ -77,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
       "check [requirements]",
       "fail when images grew past a budget: compare a run with a baseline record",
       (y) =>
-        wasteGateOptions(runOptions(y), true)
+        wasteGateOptions(runFlags(y), true)
           .option("baseline", {
             type: "string",
             demandOption: true,
@@ -112,6 +112,7 @@ export async function main(argv: string[]): Promise<number> {
             alias: "f",
             choices: ["markdown", "json"] as const,
             default: "markdown" as const,
+            describe: "the check report on stdout",
           })
           .example(
             "$0 check --baseline results/baseline.json --current results/latest.json --max-growth 5%",
@@ -345,6 +346,10 @@ export async function main(argv: string[]): Promise<number> {
             describe:
               "engine to clean (repeatable); default: `engines` in the config, DOCKER_HOST, the docker context, the default socket",
           })
+          .option("context", {
+            type: "string",
+            describe: "docker context to clean (as `docker --context`), instead of --docker-host",
+          })
           .check((a) => {
             if (!a.run && !a["all-runs"]) throw new Error("say which: --run ID or --all-runs");
             return true;
@@ -356,6 +361,7 @@ export async function main(argv: string[]): Promise<number> {
             dockerHosts: a["docker-host"],
             dryRun: a["dry-run"],
             keepCache: a["keep-cache"],
+            context: a.context,
           },
           io,
         ),

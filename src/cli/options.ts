@@ -18,7 +18,11 @@ export function sourceOptions<T>(y: Argv<T>) {
     });
 }
 
-export function runOptions<T>(y: Argv<T>) {
+/**
+ * Every flag of `run` but --format: `run` prints a table, markdown or JSON, `check` (which runs
+ * the ladder with these flags) prints its own report.
+ */
+export function runFlags<T>(y: Argv<T>) {
   return sourceOptions(y)
     .positional("requirements", { type: "string", describe: "the requirements.txt to build" })
     .option("rung", {
@@ -47,18 +51,17 @@ export function runOptions<T>(y: Argv<T>) {
       type: "string",
       describe: "base name of the record files (default: <timestamp>-<ladder>)",
     })
-    .option("format", {
-      alias: "f",
-      choices: ["table", "markdown", "json"] as const,
-      default: "table" as const,
-      describe: "what to print on stdout",
-    })
     .option("docker-host", {
       type: "string",
       array: true,
       default: [] as string[],
       describe:
         "engine endpoint (unix://, tcp://, ssh://); repeat it to build on several engines, each rung on the least-busy one; default: `engines` in the config, DOCKER_HOST, the docker context, the default socket",
+    })
+    .option("context", {
+      type: "string",
+      describe:
+        "docker context to build on (as `docker --context`; see `docker context ls`), instead of --docker-host",
     })
     .option("index-url", {
       type: "string",
@@ -168,7 +171,16 @@ export function runOptions<T>(y: Argv<T>) {
     .option("color", { type: "boolean", describe: "colour on a terminal (NO_COLOR is honoured)" });
 }
 
-export type RunArgs = Awaited<ReturnType<typeof runOptions>["argv"]>;
+export function runOptions<T>(y: Argv<T>) {
+  return runFlags(y).option("format", {
+    alias: "f",
+    choices: ["table", "markdown", "json"] as const,
+    default: "table" as const,
+    describe: "what to print on stdout",
+  });
+}
+
+export type RunArgs = Awaited<ReturnType<typeof runFlags>["argv"]> & { format?: string };
 
 export function toRunOptions(a: RunArgs): RunOptions {
   if (!a.requirements) {
@@ -185,9 +197,10 @@ export function toRunOptions(a: RunArgs): RunOptions {
     test: a.test,
     out: a.out,
     name: a.name,
-    format: a.format as OutputFormat,
+    format: (a.format ?? "table") as OutputFormat,
     config: a.config,
     dockerHosts: a["docker-host"],
+    context: a.context,
     indexUrl: a["index-url"],
     extraIndexUrls: a["extra-index-url"],
     findLinks: a["find-links"],

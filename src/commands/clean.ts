@@ -17,6 +17,8 @@ export interface CleanOptions {
   dryRun?: boolean;
   /** Leave the build cache records (a warm cache for the next build). */
   keepCache?: boolean;
+  /** --context NAME: a docker context instead. */
+  context?: string;
   config?: string;
   env?: NodeJS.ProcessEnv;
   /** For tests: the engine of an endpoint. */
@@ -25,7 +27,13 @@ export interface CleanOptions {
 
 export async function cleanCommand(opts: CleanOptions, io: Pick<Output, "stdout">): Promise<void> {
   const config = await loadConfig(opts.config);
-  const endpoints = resolveEndpoints(opts.dockerHosts, config.engines, config.file, opts.env);
+  const endpoints = resolveEndpoints(
+    opts.dockerHosts,
+    config.engines,
+    config.file,
+    opts.env,
+    opts.context,
+  );
   const scope = { runId: opts.run };
   const keepCache = opts.keepCache ?? false;
   for (const endpoint of endpoints) {

@@ -53,6 +53,8 @@ export interface RunOptions {
   dockerHost?: string;
   /** Several engines (--docker-host repeated); rungs go to the least-busy one. */
   dockerHosts?: string[];
+  /** --context NAME: a docker context, as `docker --context`. */
+  context?: string;
   indexUrl?: string;
   extraIndexUrls: string[];
   findLinks: string[];
@@ -185,6 +187,7 @@ export async function runCommand(
   };
   const setup = await openRun({
     hosts: [...(opts.dockerHosts ?? []), ...(opts.dockerHost ? [opts.dockerHost] : [])],
+    context: opts.context,
     config: prepared.config,
     ladder: prepared.ladder,
     sources: prepared.sources,

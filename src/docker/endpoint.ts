@@ -1,6 +1,8 @@
-// Where the engine is, resolved the way the docker CLI does it: --docker-host, DOCKER_HOST,
-// DOCKER_CONTEXT, the current context in ~/.docker/config.json, then the default socket.
-// docker-modem reads DOCKER_HOST but knows nothing of contexts, so we pass explicit options.
+// Where the engine is, resolved the way the docker CLI does it: --docker-host (or --context),
+// DOCKER_HOST, DOCKER_CONTEXT, the current context in ~/.docker/config.json, then the default
+// socket. docker-modem reads DOCKER_HOST but knows nothing of contexts, so we pass explicit
+// options, the ssh agent included: docker-modem hands SSH_AUTH_SOCK to ssh2 only for an ssh
+// DOCKER_HOST, and an ssh engine from a flag, the config or a context needs it just the same.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
@@ -21,7 +23,15 @@ export interface Endpoint {
     ca?: Buffer;
     cert?: Buffer;
     key?: Buffer;
+    /** For ssh://: passed to ssh2's connect; `agent` is the ssh agent's socket (SSH_AUTH_SOCK). */
+    sshOptions?: { agent?: string };
   };
+}
+
+/** Which engine the user asked for: a host URL (--docker-host) or a docker context (--context). */
+export interface EndpointChoice {
+  host?: string;
+  context?: string;
 }
 
 export const DEFAULT_HOST = "unix:///var/run/docker.sock";
@@ -81,6 +91,7 @@ export function endpointFromHost(
         host: url.hostname,
         port: url.port ? Number(url.port) : 22,
         username: url.username || undefined,
+        ...(env.SSH_AUTH_SOCK ? { sshOptions: { agent: env.SSH_AUTH_SOCK } } : {}),
       },
     };
   }
@@ -166,15 +177,35 @@ function certReader(read: ReadText): (p: string) => Buffer {
   };
 }
 
+/**
+ * The engine as the docker CLI picks it: `--docker-host` (a host URL) or `--context` (a docker
+ * context; both at once are refused, as docker refuses them), else DOCKER_HOST, DOCKER_CONTEXT,
+ * the current context of the docker config, the default socket.
+ */
 export function resolveEndpoint(
-  explicit: string | undefined,
+  choice: string | EndpointChoice | undefined,
   env: NodeJS.ProcessEnv = process.env,
   read: ReadText = readText,
 ): Endpoint {
+  const { host: explicit, context: contextFlag } =
+    typeof choice === "string" ? { host: choice, context: undefined } : (choice ?? {});
   const certs = certReader(read);
+  if (explicit && contextFlag)
+    throw new InputError(
+      "--docker-host and --context both given",
+      "name the engine one way: a host URL with --docker-host, or a docker context with --context",
+    );
   if (explicit) return endpointFromHost(explicit, "--docker-host", env, certs);
-  if (env.DOCKER_HOST) return endpointFromHost(env.DOCKER_HOST, "DOCKER_HOST", env, certs);
   const configDir = env.DOCKER_CONFIG || join(homedir(), ".docker");
+  if (contextFlag) {
+    const context = contextEndpoint(contextFlag, configDir, read);
+    if (context)
+      return endpointFromHost(context.host, `--context ${contextFlag}`, env, certs, context.tls);
+    // The "default" context is DOCKER_HOST, else the default socket.
+    if (env.DOCKER_HOST) return endpointFromHost(env.DOCKER_HOST, "DOCKER_HOST", env, certs);
+    return endpointFromHost(DEFAULT_HOST, "the default socket", env, certs);
+  }
+  if (env.DOCKER_HOST) return endpointFromHost(env.DOCKER_HOST, "DOCKER_HOST", env, certs);
   let contextName = env.DOCKER_CONTEXT;
   let from = "DOCKER_CONTEXT";
   if (!contextName) {

@@ -7,8 +7,9 @@ import type { BaseImages, RungPlan } from "../ladder/plan.js";
 import type { BaseRole } from "../types.js";
 
 /**
- * The endpoints of a run: every `--docker-host` given, else the config file's `engines`, else
- * the one the docker CLI would use (DOCKER_HOST, the docker context, the default socket).
+ * The endpoints of a run: `--context NAME`, or every `--docker-host` given, else the config
+ * file's `engines`, else the one the docker CLI would use (DOCKER_HOST, the docker context, the
+ * default socket).
  * A host named twice is used once.
  */
 export function resolveEndpoints(
@@ -16,9 +17,14 @@ export function resolveEndpoints(
   configEngines: readonly string[] | undefined,
   configFile: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
+  /** --context NAME: a docker context, instead of --docker-host or the config's engines. */
+  context?: string,
 ): Endpoint[] {
   let endpoints: Endpoint[];
-  if (hosts.length > 0) endpoints = hosts.map((h) => resolveEndpoint(h, env));
+  if (context !== undefined) {
+    // Refused together with --docker-host, as docker refuses --host with --context.
+    endpoints = [resolveEndpoint({ host: hosts[0], context }, env)];
+  } else if (hosts.length > 0) endpoints = hosts.map((h) => resolveEndpoint(h, env));
   else if (configEngines && configEngines.length > 0) {
     endpoints = configEngines.map((h, i) =>
       endpointFromHost(h, `${configFile ?? "config"}: engines[${i}]`, env),

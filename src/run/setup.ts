@@ -14,6 +14,8 @@ import { canBuildOn, isLocalEndpoint, mergeBases, resolveEndpoints } from "./eng
 export interface SetupOptions {
   /** --docker-host values; empty: the config's engines, else the docker CLI's resolution. */
   hosts: readonly string[];
+  /** --context NAME. */
+  context?: string;
   config: Config;
   ladder: Ladder;
   sources: PackageSources;
@@ -51,7 +53,13 @@ export interface RunSetup {
 async function openEngines(opts: SetupOptions): Promise<{ engines: Engine[]; notes: string[] }> {
   if (opts.engineOverride)
     return { engines: ([] as Engine[]).concat(opts.engineOverride), notes: [] };
-  const endpoints = resolveEndpoints(opts.hosts, opts.config.engines, opts.config.file, opts.env);
+  const endpoints = resolveEndpoints(
+    opts.hosts,
+    opts.config.engines,
+    opts.config.file,
+    opts.env,
+    opts.context,
+  );
   // The package server listens on this machine's 127.0.0.1, where host-network builds on a
   // remote engine do not look.
   const notes = endpoints

@@ -161,12 +161,32 @@ describe("the engine not reachable", () => {
   });
 });
 
+const COMMANDS = ["run", "check", "inspect", "diff", "list", "render", "report", "lint", "clean"];
+
 describe("help", () => {
   it("teaches every command", async () => {
     const r = await cli("--help");
     expect(r.code).toBe(0);
-    for (const cmd of ["run", "check", "list", "render", "report", "clean"]) {
+    for (const cmd of COMMANDS) {
       expect(r.stdout).toMatch(new RegExp(`shrinkbench ${cmd}`));
+    }
+  });
+
+  it.each(COMMANDS)("%s --help lists each flag once, with its choices once", async (cmd) => {
+    const r = await cli(cmd, "--help");
+    expect(r.code).toBe(0);
+    // Option lines start with the flag column: "  -f, --format   ..." or "      --rung  ...".
+    const options = r.stdout.slice(r.stdout.indexOf("Options:")).split(/\n\S/)[0]!;
+    const flags = options
+      .split("\n")
+      .flatMap((l) => /^ {2,6}((?:-\w, )*--[\w-]+)/.exec(l)?.[1] ?? []);
+    expect(flags.length).toBeGreaterThan(1);
+    expect(flags.filter((f) => /(-\w), \1/.test(f))).toEqual([]);
+    const names = flags.map((f) => f.replace(/^.*--/, ""));
+    expect(names.filter((n, i) => names.indexOf(n) !== i)).toEqual([]);
+    for (const m of r.stdout.replace(/\s+/g, " ").matchAll(/\[choices: ([^\]]*)\]/g)) {
+      const choices = m[1]!.split(", ");
+      expect(new Set(choices).size).toBe(choices.length);
     }
   });
 

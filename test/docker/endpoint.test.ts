@@ -249,6 +249,53 @@ describe("resolveEndpoint", () => {
     });
   });
 
+  it("passes the ssh agent (SSH_AUTH_SOCK) to ssh engines from a flag, DOCKER_HOST and a context", () => {
+    const agent = { SSH_AUTH_SOCK: "/tmp/ssh-XYZ/agent.1" };
+    const read = files({ [metaPath("remote")]: meta("remote", "ssh://ci@build2:2222") });
+    const sources = [
+      resolveEndpoint("ssh://builder", env(agent), read),
+      resolveEndpoint(undefined, env({ ...agent, DOCKER_HOST: "ssh://builder" }), read),
+      resolveEndpoint(undefined, env({ ...agent, DOCKER_CONTEXT: "remote" }), read),
+      resolveEndpoint({ context: "remote" }, env(agent), read),
+      endpointFromHost("ssh://builder", "config: engines[0]", env(agent)),
+    ];
+    for (const e of sources) expect(e.modem.sshOptions).toEqual({ agent: agent.SSH_AUTH_SOCK });
+    expect(sources[3]!.modem).toMatchObject({ host: "build2", port: 2222, username: "ci" });
+    // No agent in the environment: none is passed (ssh2 would try to open "undefined").
+    expect(resolveEndpoint("ssh://builder", env(), read).modem.sshOptions).toBeUndefined();
+    // Only ssh engines get it.
+    expect(resolveEndpoint("tcp://h:2375", env(agent), read).modem.sshOptions).toBeUndefined();
+  });
+
+  describe("--context NAME", () => {
+    const read = files({ [metaPath("remote")]: meta("remote", "tcp://ctx:2375") });
+
+    it("selects that context over DOCKER_HOST and DOCKER_CONTEXT, as docker --context does", () => {
+      const e = resolveEndpoint(
+        { context: "remote" },
+        env({ DOCKER_HOST: "tcp://envhost:2375", DOCKER_CONTEXT: "other" }),
+        read,
+      );
+      expect(e).toMatchObject({ host: "tcp://ctx:2375", from: "--context remote" });
+    });
+
+    it("default is DOCKER_HOST, else the default socket", () => {
+      expect(resolveEndpoint({ context: "default" }, env(), read).host).toBe(DEFAULT_HOST);
+      expect(
+        resolveEndpoint({ context: "default" }, env({ DOCKER_HOST: "tcp://e:2375" }), read).host,
+      ).toBe("tcp://e:2375");
+    });
+
+    it("refuses a context that does not exist, and --docker-host with --context", () => {
+      expect(() => resolveEndpoint({ context: "nope" }, env(), read)).toThrow(
+        /docker context "nope" not found/,
+      );
+      expect(() =>
+        resolveEndpoint({ host: "tcp://h:2375", context: "remote" }, env(), read),
+      ).toThrow(/--docker-host and --context both given/);
+    });
+  });
+
   it.each([
     ["npipe:////./pipe/docker_engine", /unsupported scheme "npipe:"/],
     ["ftp://h", /unsupported scheme "ftp:"/],

@@ -1,3 +1,7 @@
+import { createHash } from "node:crypto";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config.js";
 import type { Engine } from "../../src/docker/engine.js";
@@ -15,6 +19,43 @@ import type { BaseImages, RungPlan } from "../../src/ladder/plan.js";
 const env = { HOME: "/nonexistent", DOCKER_CONFIG: "/nonexistent" };
 
 describe("resolveEndpoints", () => {
+  it("passes the ssh agent to ssh engines from flags and from the config", () => {
+    const agentEnv = { ...env, SSH_AUTH_SOCK: "/tmp/agent.sock" };
+    const all = [
+      ...resolveEndpoints(["ssh://me@b1"], undefined, undefined, agentEnv),
+      ...resolveEndpoints([], ["ssh://me@b2"], "c.json", agentEnv),
+    ];
+    expect(all.map((e) => e.modem.sshOptions)).toEqual([
+      { agent: "/tmp/agent.sock" },
+      { agent: "/tmp/agent.sock" },
+    ]);
+  });
+
+  it("--context NAME wins over the config's engines, and is refused with --docker-host", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "shrinkbench-ctx-"));
+    try {
+      const id = createHash("sha256").update("b3").digest("hex");
+      await mkdir(join(dir, "contexts", "meta", id), { recursive: true });
+      await writeFile(
+        join(dir, "contexts", "meta", id, "meta.json"),
+        JSON.stringify({ Name: "b3", Endpoints: { docker: { Host: "ssh://ci@b3" } } }),
+      );
+      const ctxEnv = { HOME: dir, DOCKER_CONFIG: dir, SSH_AUTH_SOCK: "/tmp/agent.sock" };
+      const [e, ...rest] = resolveEndpoints([], ["unix:///x.sock"], "c.json", ctxEnv, "b3");
+      expect(rest).toEqual([]);
+      expect(e).toMatchObject({
+        host: "ssh://ci@b3",
+        from: "--context b3",
+        modem: { protocol: "ssh", sshOptions: { agent: "/tmp/agent.sock" } },
+      });
+      expect(() =>
+        resolveEndpoints(["unix:///a.sock"], undefined, undefined, ctxEnv, "b3"),
+      ).toThrow(InputError);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("takes every --docker-host, once each", () => {
     const e = resolveEndpoints(
       ["unix:///a.sock", "tcp://10.0.0.2:2375", "unix:///a.sock"],
