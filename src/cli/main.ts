@@ -10,17 +10,19 @@ import { renderCommand } from "../commands/render.js";
 import { reportCommand } from "../commands/report.js";
 import { runCommand, type RunIO } from "../commands/run.js";
 import { EXIT, InputError, ShrinkbenchError } from "../errors.js";
+import { useColor } from "../report/color.js";
 import { toolVersion } from "../version.js";
 import { diffCommand } from "../commands/diff.js";
 import { runFlags, runOptions, sourceOptions, toRunOptions, wasteGateOptions } from "./options.js";
+import { writerTo } from "./pipes.js";
 import { interruptions } from "./signals.js";
 
 // Looked up at call time, so that a test can capture what the CLI prints.
 /** yargs hands a lone "-" positional over as "": it means stdin (no image is named ""). */
 const stdinArg = (arg: string): string => (arg === "" ? "-" : arg);
 
-const out = (s: string): void => void process.stdout.write(s);
-const err = (s: string): void => void process.stderr.write(s);
+const out = writerTo(() => process.stdout);
+const err = writerTo(() => process.stderr);
 const io = { stdout: out, stderr: err };
 
 function renderError(e: unknown): number {
@@ -39,6 +41,7 @@ function runIO(signal: AbortSignal): RunIO {
     stdout: out,
     stderr: err,
     isTTY: Boolean(process.stderr.isTTY),
+    stdoutIsTTY: Boolean(process.stdout.isTTY),
     columns: process.stderr.columns,
     env: process.env,
     signal,
@@ -207,7 +210,17 @@ export async function main(argv: string[]): Promise<number> {
             type: "string",
             describe: "also write the ladder chart as SVG to this file",
           }),
-      (a) => reportCommand({ file: a.file!, format: a.format, html: a.html, svg: a.svg }, io),
+      (a) =>
+        reportCommand(
+          {
+            file: a.file!,
+            format: a.format,
+            html: a.html,
+            svg: a.svg,
+            color: useColor(process.stdout, process.env),
+          },
+          io,
+        ),
     )
     .command(
       "inspect <image>",

@@ -168,7 +168,11 @@ export function runFlags<T>(y: Argv<T>) {
       default: false,
       describe: "stream the build output",
     })
-    .option("color", { type: "boolean", describe: "colour on a terminal (NO_COLOR is honoured)" });
+    .option("color", {
+      type: "boolean",
+      describe:
+        "--color forces colour, --no-color turns it off; default: FORCE_COLOR, then NO_COLOR and TERM=dumb (off), then whether each output is a terminal",
+    });
 }
 
 export function runOptions<T>(y: Argv<T>) {

@@ -13,6 +13,7 @@ import { selectRungs } from "../ladder/ladder.js";
 import { maskSources, mergeSources, readHostPipSources } from "../packages/pip-sources.js";
 import { createProgress, type ProgressEvent } from "../run/progress.js";
 import { RunRecorder, type RecordFiles } from "../results/recorder.js";
+import { useColor } from "../report/color.js";
 import { renderMarkdown, renderTable } from "../report/run.js";
 import { flattenConstraints, flattenRequirements } from "../requirements/flatten.js";
 import { loadRequirements } from "../requirements/load.js";
@@ -88,7 +89,10 @@ export interface RunOptions {
 export interface RunIO {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
+  /** Whether stderr (the progress) is a terminal. */
   isTTY: boolean;
+  /** Whether stdout (the table) is a terminal: its colour is decided by stdout itself. */
+  stdoutIsTTY?: boolean;
   columns?: number;
   env: NodeJS.ProcessEnv;
   /** Aborted on SIGINT/SIGTERM: stop scheduling, cancel the build in progress. */
@@ -381,7 +385,9 @@ function printRun(recorder: RunRecorder, opts: RunOptions, io: RunIO): RunOutcom
   else if (opts.format === "markdown") io.stdout(renderMarkdown(record));
   else {
     io.stdout(
-      renderTable(record, { color: io.isTTY && opts.color !== false && !io.env.NO_COLOR }) + "\n",
+      renderTable(record, {
+        color: useColor({ isTTY: io.stdoutIsTTY }, io.env, opts.color),
+      }) + "\n",
     );
     if (record.recommendation) {
       io.stdout("\n" + renderRecommendationText(record.recommendation, record.rungs));

@@ -4,6 +4,7 @@
 // the state into text and hands it to an injected `write`. Time comes from the events (`at`)
 // and from an injected clock, so every output is reproducible in a test.
 
+import { canRedraw, useColor } from "../report/color.js";
 import { formatSeconds } from "../units.js";
 
 /** What one rung is doing. */
@@ -424,11 +425,11 @@ export class QuietRenderer extends BaseRenderer {
 
 export interface ProgressOptions {
   isTTY: boolean;
-  /** Reads NO_COLOR (set and non-empty disables colour, per no-color.org). */
+  /** Reads FORCE_COLOR, NO_COLOR and TERM (report/color.ts). */
   env: Record<string, string | undefined>;
   quiet?: boolean;
   verbose?: boolean;
-  /** False disables colour regardless of NO_COLOR (e.g. `--no-color`). */
+  /** --color / --no-color: wins over the environment. */
   color?: boolean;
   /** Terminal width, so TTY lines never wrap (a wrapped line would break the redraw). */
   columns?: number;
@@ -436,14 +437,20 @@ export interface ProgressOptions {
   now: () => number;
 }
 
-/** quiet wins over verbose; verbose is always plain text; a TTY gets the redrawn block. */
+/**
+ * quiet wins over verbose; verbose is always plain text; a terminal that can redraw (not
+ * TERM=dumb) gets the redrawn block.
+ */
 export function createProgress(opts: ProgressOptions): ProgressRenderer {
   const io: RendererIO = { write: opts.write, now: opts.now };
   if (opts.quiet) return new QuietRenderer(io);
   if (opts.verbose) return new VerboseRenderer(io);
-  if (!opts.isTTY) return new PlainRenderer(io);
-  const noColor = (opts.env.NO_COLOR ?? "") !== "";
-  return new TtyRenderer(io, { color: opts.color !== false && !noColor, columns: opts.columns });
+  const stream = { isTTY: opts.isTTY };
+  if (!canRedraw(stream, opts.env)) return new PlainRenderer(io);
+  return new TtyRenderer(io, {
+    color: useColor(stream, opts.env, opts.color),
+    columns: opts.columns,
+  });
 }
 
 /** Elapsed and remaining time, in whole seconds: a clock that ticks, never below zero. */

@@ -190,6 +190,22 @@ describe("help", () => {
     }
   });
 
+  it("report colours stdout's table by stdout and the environment", async () => {
+    const saved = { FORCE_COLOR: process.env.FORCE_COLOR, TERM: process.env.TERM };
+    try {
+      process.env.FORCE_COLOR = "1";
+      expect((await cli("report", "results/baseline.json")).stdout).toContain("\x1b[36m");
+      delete process.env.FORCE_COLOR;
+      process.env.TERM = "dumb";
+      // stdout here is not a terminal (the test captures it) and TERM is dumb: plain.
+      expect((await cli("report", "results/baseline.json")).stdout).not.toContain("\x1b[");
+    } finally {
+      for (const [k, v] of Object.entries(saved))
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+    }
+  });
+
   it("list prints every rung of the modern ladder", async () => {
     const r = await cli("list");
     expect(r.code).toBe(0);

@@ -290,6 +290,17 @@ describe("TTY renderer", () => {
     expect(h.out()).toMatch(COLOUR);
   });
 
+  it("TERM=dumb gets plain lines (no redraw, no colour); FORCE_COLOR=0 keeps the redraw plain", () => {
+    const dumb = harness({ isTTY: true, env: { TERM: "dumb" } });
+    dumb.feed(run());
+    expect(dumb.out()).not.toMatch(/\x1b/);
+    expect(dumb.out()).toMatch(/^\d\d:\d\d:\d\dZ ladder of 3 rungs$/m);
+    const off = harness({ isTTY: true, env: { FORCE_COLOR: "0" } });
+    off.feed(run());
+    expect(off.out()).not.toMatch(COLOUR);
+    expect(off.out()).toMatch(/\x1b\[\d+A/);
+  });
+
   it("shows the estimate only after a rung has finished", () => {
     const h = harness({ isTTY: true, env: { NO_COLOR: "1" } });
     const events = run();
