@@ -17,10 +17,10 @@ import { runFlags, runOptions, sourceOptions, toRunOptions, wasteGateOptions } f
 import { writerTo } from "./pipes.js";
 import { interruptions } from "./signals.js";
 
-// Looked up at call time, so that a test can capture what the CLI prints.
 /** yargs hands a lone "-" positional over as "": it means stdin (no image is named ""). */
 const stdinArg = (arg: string): string => (arg === "" ? "-" : arg);
 
+// Looked up at call time, so that a test can capture what the CLI prints.
 const out = writerTo(() => process.stdout);
 const err = writerTo(() => process.stderr);
 const io = { stdout: out, stderr: err };
