@@ -1,8 +1,8 @@
 // The talk's closing question as a picture: size against time, one point per passing rung, in
 // two panels: cold build time (build + post steps) and import time. Each point is the median;
 // its horizontal error bar spans the samples' min–max (the range the recommendation compares:
-// src/results/stats.ts). Frontier rungs (the record's recommendation) are filled and joined by a
-// dashed line in order of time. Self-contained SVG, every text escaped.
+// src/results/stats.ts). Frontier rungs (the record's recommendation) are filled; a
+// dashed staircase of each panel's own size/time frontier. Self-contained SVG, every text escaped.
 //
 // Marks carry stable attributes for tests and scripts:
 //   <g class="panel" data-axis="build|import">
@@ -88,9 +88,27 @@ function panel(record: RunRecord, axis: Axis, dx: number): string {
     `<line x1="${PANEL.left}" x2="${PANEL.left + w}" y1="${PANEL.top + h}" y2="${PANEL.top + h}" stroke="${COLOURS.axis}"/>`,
     `<text x="${PANEL.left + w / 2}" y="${PANEL.height - 8}" font-size="12" text-anchor="middle" fill="${COLOURS.text}">${axis === "build" ? "cold build time (median, bar: min–max)" : "import time (median, bar: min–max)"}</text>`,
   );
-  const front = ps.filter((p) => p.frontier).sort((a, b) => a.time.median - b.time.median);
+  // This panel's own frontier as a staircase: the rungs no other is smaller and faster than
+  // (by median), in order of time. The filled points are the record's frontier over all three.
+  const front = ps
+    .filter(
+      (p) =>
+        !ps.some(
+          (o) =>
+            o !== p &&
+            o.bytes <= p.bytes &&
+            o.time.median <= p.time.median &&
+            (o.bytes < p.bytes || o.time.median < p.time.median),
+        ),
+    )
+    .sort((a, b) => a.time.median - b.time.median);
   if (front.length > 1) {
-    const path = front.map((p) => `${n(x(p.time.median))},${n(y(p.bytes))}`).join(" ");
+    const path = front
+      .flatMap((p, i) => {
+        const here = `${n(x(p.time.median))},${n(y(p.bytes))}`;
+        return i === 0 ? [here] : [`${n(x(p.time.median))},${n(y(front[i - 1]!.bytes))}`, here];
+      })
+      .join(" ");
     out.push(
       `<polyline class="frontier" points="${path}" fill="none" stroke="${COLOURS.frontier}" stroke-width="1.5" stroke-dasharray="5 4"/>`,
     );

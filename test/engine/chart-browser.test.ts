@@ -25,6 +25,7 @@ import { pathToFileURL } from "node:url";
 import { inflateSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { renderHtmlReport } from "../../src/report/html.js";
+import { recommend } from "../../src/results/recommend.js";
 import type { RunRecord } from "../../src/types.js";
 import { bars, talkRecord, talkRecordWithFailures } from "../fixtures/talk-record.js";
 
@@ -334,5 +335,82 @@ describe("the HTML report in headless chromium", () => {
     const area = (squash.width - 4) * (squash.height - 4);
     expect(red / area).toBeGreaterThan(0.15);
     expect(light / area).toBeGreaterThan(0.15);
+  });
+});
+
+describe("the size-against-time chart in headless chromium", () => {
+  // Three rounds per rung: spreads to draw, and a recommendation with its frontier.
+  const record = talkRecord();
+  record.rungs = record.rungs.map((r, i) => {
+    const b = r.buildSeconds ?? 60;
+    return {
+      ...r,
+      buildSamples: [b, b * (1.05 + (i % 3) * 0.05), b * 0.97],
+      smoke: { ...r.smoke!, importSeconds: 1 + i / 10, importSamples: [1 + i / 10, 1.1 + i / 10] },
+    };
+  });
+  record.recommendation = recommend(record.rungs);
+
+  const SCRIPT = `<script>
+const marks = [...document.querySelectorAll("svg.tradeoff .point, svg.tradeoff .errorbar")].map((m) => {
+  const b = m.getBoundingClientRect();
+  return { kind: m.getAttribute("class"), panel: m.closest("g.panel").dataset.axis,
+    rung: m.dataset.rung, bytes: Number(m.dataset.bytes ?? "NaN"),
+    seconds: Number(m.dataset.seconds ?? "NaN"), min: Number(m.dataset.min ?? "NaN"),
+    max: Number(m.dataset.max ?? "NaN"), x: b.x, y: b.y, width: b.width, height: b.height };
+});
+const pre = document.createElement("pre");
+pre.id = "sb-marks";
+pre.textContent = JSON.stringify(marks);
+document.body.appendChild(pre);
+</script>`;
+
+  interface Mark {
+    kind: string;
+    panel: string;
+    rung: string;
+    bytes: number;
+    seconds: number;
+    min: number;
+    max: number;
+    x: number;
+    y: number;
+    width: number;
+    height: number;
+  }
+
+  it("places one point per passing rung in each panel: higher is bigger, further right is slower", async () => {
+    const html = renderHtmlReport(record).replace("</body>", `${SCRIPT}\n</body>`);
+    const { stdout } = await chromium(["--dump-dom", writeReport("tradeoff.html", html)]);
+    const m = /<pre id="sb-marks">([^<]*)<\/pre>/.exec(stdout);
+    expect(m, "the marks' layout in the dumped DOM").not.toBeNull();
+    const marks = JSON.parse(m![1]!.replace(/&quot;/g, '"').replace(/&amp;/g, "&")) as Mark[];
+    const passing = record.rungs.filter((r) => r.status === "PASS").map((r) => r.rung);
+    for (const axis of ["build", "import"]) {
+      const points = marks.filter((k) => k.kind === "point" && k.panel === axis);
+      expect(points.map((p) => p.rung)).toEqual(passing);
+      const cy = (p: Mark) => p.y + p.height / 2;
+      const cx = (p: Mark) => p.x + p.width / 2;
+      // Linear axes from 0: centre offsets from the origin are proportional to the values.
+      const bySize = [...points].sort((a, b) => a.bytes - b.bytes);
+      const bySeconds = [...points].sort((a, b) => a.seconds - b.seconds);
+      for (let i = 1; i < points.length; i++) {
+        if (bySize[i]!.bytes > bySize[i - 1]!.bytes)
+          expect(cy(bySize[i]!)).toBeLessThan(cy(bySize[i - 1]!));
+        if (bySeconds[i]!.seconds > bySeconds[i - 1]!.seconds)
+          expect(cx(bySeconds[i]!)).toBeGreaterThan(cx(bySeconds[i - 1]!));
+      }
+      // Every error bar is centred vertically on its point and spans it horizontally.
+      for (const bar of marks.filter((k) => k.kind === "errorbar" && k.panel === axis)) {
+        const point = points.find((p) => p.rung === bar.rung)!;
+        expect(Math.abs(bar.y + bar.height / 2 - cy(point))).toBeLessThanOrEqual(1);
+        expect(bar.x).toBeLessThanOrEqual(cx(point));
+        expect(bar.x + bar.width).toBeGreaterThanOrEqual(cx(point));
+      }
+    }
+    // The build panel lies left of the import panel.
+    const first = marks.find((k) => k.panel === "build")!;
+    const second = marks.find((k) => k.panel === "import")!;
+    expect(first.x).toBeLessThan(second.x);
   });
 });
