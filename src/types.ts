@@ -261,6 +261,8 @@ export interface RunRecord {
     names: string[];
     /** Requirements an environment marker left out for the images' python (not installed, not import-tested). */
     leftOut?: { name: string; line: string; marker: string; why: string; images: string[] }[];
+    /** The pre-build resolve (pip --dry-run in `image`): its cost, and whether a cached success answered. */
+    resolve?: { image: string; seconds: number; cached: boolean };
   };
   /** Package sources, credentials masked. */
   sources: PackageSources;

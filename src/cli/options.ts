@@ -135,6 +135,12 @@ export function runFlags<T>(y: Argv<T>) {
       describe:
         "record where each rung's bytes are (layers, waste, packages); --no-inspect skips it",
     })
+    .option("precheck", {
+      type: "boolean",
+      default: true,
+      describe:
+        "resolve the requirements once before the first build (pip --dry-run in a rung's base image) and stop with exit 2 when no source has a requirement; --no-precheck skips it",
+    })
     .option("concurrency", {
       type: "number",
       default: 1,
@@ -215,6 +221,7 @@ export function toRunOptions(a: RunArgs): RunOptions {
     rebuild: a.rebuild,
     builder: a.builder as RunOptions["builder"],
     inspect: a.inspect,
+    precheck: a.precheck,
     sizeBudget: a["size-budget"],
     referenceRung: a["reference-rung"],
     repeat: a.repeat,

@@ -69,6 +69,8 @@ export interface RunOptions {
   keepImages: boolean;
   /** Leave the BuildKit cache records the run's builds made (default: pruned at the end). */
   keepCache?: boolean;
+  /** Resolve the requirements once before the first build (default on; --no-precheck skips it). */
+  precheck?: boolean;
   /** Record where each rung's bytes are (default on; --no-inspect skips it). */
   inspect?: boolean;
   /** --size-budget, e.g. "300MB": the recommendation names the best rung within it. */
@@ -205,6 +207,7 @@ export async function runCommand(
   });
   const checked = await checkRequirements(prepared, setup, {
     cache: cacheDir(io.env),
+    precheck: opts.precheck ?? true,
     onNote: note,
   });
   const recorder = new RunRecorder(

@@ -225,8 +225,8 @@ export class DockerEngine implements Engine {
       Entrypoint: [],
       Labels: run.labels,
       Tty: false,
-      // The smoke test needs no network at all.
-      HostConfig: { NetworkMode: "none" },
+      // The smoke test needs no network at all; the pre-build resolve reaches 127.0.0.1.
+      HostConfig: { NetworkMode: run.network ?? "none" },
     });
     try {
       if (Object.keys(run.files).length) {

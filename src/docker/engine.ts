@@ -58,6 +58,8 @@ export interface ContainerRun {
   files: Record<string, string>;
   labels: Record<string, string>;
   timeoutMs: number;
+  /** "none" (the default: a smoke test needs no network), or "host" to reach the run's package server. */
+  network?: "none" | "host";
 }
 
 export interface ContainerOutcome {

@@ -114,6 +114,23 @@ function editableError(req: Requirement, kind: RequirementKind): InputError {
       "drop the -e to install it as a regular package",
     );
   }
+  // `pip freeze` writes `name @ file:///...` for what was installed from a local build (conda's
+  // feedstocks, a wheel built by hand): a path on the author's machine.
+  if (kind === "local" && req.name !== "" && /^file:/i.test(req.url ?? "")) {
+    const file = localPath(req.url!);
+    const version = wheelVersion(req.url!);
+    const pin = `${req.rawName}==${version ?? "VERSION"}`;
+    if (file === undefined || !fs.existsSync(file)) {
+      return new InputError(
+        `${where}: ${req.rawName} @ ${req.url!.replace(/#.*$/, "")} points to a file that does not exist here (pip freeze records where a package was installed from on the machine that wrote this file)`,
+        `pin it from an index instead: ${pin} (\`pip list --format=freeze\` writes pins, not paths)`,
+      );
+    }
+    return new InputError(
+      `${where}: ${quote(req.line)} installs a file from this machine, which the build context does not hold`,
+      `put the file in a folder and pass --find-links DIR, then write ${pin}`,
+    );
+  }
   return new InputError(
     `${where}: ${quote(req.line)} installs from the project folder, which the build context does not hold`,
     "these need the project folder: pass --app DIR (or install the package from an index instead)",
@@ -207,4 +224,24 @@ export function loadRequirements(file: string, options: LoadOptions = {}): Requi
   }
   set.hash = sha.digest("hex");
   return set;
+}
+
+function localPath(url: string): string | undefined {
+  try {
+    return fileURLToPath(url.replace(/#.*$/, ""));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The version in a wheel or sdist file name (`numpy-1.26.4-cp311-...whl` -> 1.26.4). */
+function wheelVersion(url: string): string | undefined {
+  const base =
+    url
+      .replace(/[#?].*$/, "")
+      .split("/")
+      .pop() ?? "";
+  const wheel = /^[^-]+-([^-]+)-.*\.whl$/i.exec(base);
+  if (wheel) return wheel[1];
+  return /^.+?-(\d[^-]*?)\.(?:tar\.gz|zip|tgz)$/i.exec(base)?.[1];
 }

@@ -53,9 +53,8 @@ export function parsePipFailure(
   const conflictAt = lines.findIndex((l) => CONFLICT.test(l));
   if (conflictAt >= 0) {
     const causes: string[] = [];
-    const start = lines.findIndex(
-      (l, i) => i > conflictAt && l.trim() === "The conflict is caused by:",
-    );
+    // pip prints the causes to stdout and the error to stderr: either may come first.
+    const start = lines.findIndex((l) => l.trim() === "The conflict is caused by:");
     if (start >= 0) {
       for (const l of lines.slice(start + 1)) {
         if (!/^\s+\S/.test(l)) break;

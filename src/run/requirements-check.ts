@@ -8,7 +8,9 @@ import type { BaseImages } from "../ladder/plan.js";
 import { applicableRequirements, type LeftOut } from "../requirements/applicable.js";
 import type { MarkerEnvironment } from "../requirements/markers.js";
 import { RUN_LABEL } from "../ladder/plan.js";
-import type { Ladder, Requirement, RequirementsSet, RunRecord } from "../types.js";
+import { flattenConstraints, flattenRequirements } from "../requirements/flatten.js";
+import type { Ladder, PackageSources, Requirement, RequirementsSet, RunRecord } from "../types.js";
+import { resolveCheck } from "./resolve-check.js";
 import type { RunSetup } from "./setup.js";
 import { probePythonEnvironment } from "./python-env.js";
 
@@ -116,35 +118,71 @@ export interface RequirementsCheck extends MarkerCheck {
 }
 
 /**
- * The run's step between opening the engines (and package server) and the first build. Closes
- * the setup when it throws, so a refused requirements file leaves nothing open.
+ * The run's step between opening the engines (and package server) and the first build: markers
+ * for the images' python, then (unless --no-precheck) one resolve of the requirements against
+ * the run's sources. Closes the setup when it throws, so a refused requirements file (exit 2)
+ * leaves nothing open.
  */
 export async function checkRequirements(
-  prepared: { requirements: RequirementsSet; ladder: Ladder; smoke: SmokeTest },
-  setup: Pick<RunSetup, "engines" | "bases" | "close">,
-  options: { cache?: string; onNote?: (note: string) => void },
+  prepared: {
+    requirements: RequirementsSet;
+    ladder: Ladder;
+    smoke: SmokeTest;
+    sources: PackageSources;
+  },
+  setup: Pick<RunSetup, "engines" | "bases" | "server" | "close">,
+  options: { cache: string; precheck: boolean; onNote?: (note: string) => void },
 ): Promise<RequirementsCheck> {
   try {
+    // The probe's and the resolve's containers are removed at once; the label is for `clean`.
+    const labels = { [RUN_LABEL]: "requirements-check" };
     const markers = await checkMarkers({
       ladder: prepared.ladder,
       bases: setup.bases,
       engines: setup.engines,
       requirements: prepared.requirements.requirements,
       smoke: prepared.smoke,
-      // The probe's container is removed at once; the label is for `clean` should it linger.
-      labels: { [RUN_LABEL]: "requirements-check" },
+      labels,
       cache: options.cache,
     });
-    for (const n of markers.notes) options.onNote?.(n);
+    const notes = [...markers.notes];
+    let resolve: NonNullable<RunRecord["requirements"]["resolve"]> | undefined;
+    const image = prepared.ladder.rungs.map((r) => installImage(r, setup.bases)).find(Boolean);
+    const engine = image && (await engineWith(setup.engines, image));
+    if (options.precheck && image && engine) {
+      const done = await resolveCheck({
+        engine,
+        image,
+        requirements: prepared.requirements,
+        requirementsText: flattenRequirements(prepared.requirements),
+        constraintsText: flattenConstraints(prepared.requirements),
+        sources: prepared.sources,
+        buildSources: setup.server.sources,
+        labels,
+        cache: options.cache,
+      });
+      resolve = { image, seconds: done.seconds, cached: done.cached };
+      if (done.note) notes.push(done.note);
+    }
+    for (const n of notes) options.onNote?.(n);
     return {
       ...markers,
+      notes,
       addTo(record) {
         if (markers.leftOut.length) record.requirements.leftOut = markers.leftOut;
-        if (markers.notes.length) record.notes = [...(record.notes ?? []), ...markers.notes];
+        if (resolve) record.requirements.resolve = resolve;
+        if (notes.length) record.notes = [...(record.notes ?? []), ...notes];
       },
     };
   } catch (e) {
     await setup.close();
     throw e;
   }
+}
+
+async function engineWith(engines: readonly Engine[], image: string): Promise<Engine | undefined> {
+  for (const e of engines) {
+    if (await e.inspectImage(image).catch(() => undefined)) return e;
+  }
+  return undefined;
 }
