@@ -7,6 +7,7 @@ import { importSmokeTest, type SmokeTest } from "../ladder/smoke.js";
 import type { BaseImages } from "../ladder/plan.js";
 import { applicableRequirements, type LeftOut } from "../requirements/applicable.js";
 import type { MarkerEnvironment } from "../requirements/markers.js";
+import { InputError } from "../errors.js";
 import { RUN_LABEL } from "../ladder/plan.js";
 import { flattenConstraints, flattenRequirements } from "../requirements/flatten.js";
 import type { Ladder, PackageSources, Requirement, RequirementsSet, RunRecord } from "../types.js";
@@ -150,6 +151,7 @@ export async function checkRequirements(
     const image = prepared.ladder.rungs.map((r) => installImage(r, setup.bases)).find(Boolean);
     const engine = image && (await engineWith(setup.engines, image));
     if (options.precheck && image && engine) {
+      // Only a verdict about the requirements stops the run; an engine hiccup here is a note.
       const done = await resolveCheck({
         engine,
         image,
@@ -160,6 +162,13 @@ export async function checkRequirements(
         buildSources: setup.server.sources,
         labels,
         cache: options.cache,
+      }).catch((e: unknown) => {
+        if (e instanceof InputError) throw e;
+        return {
+          seconds: 0,
+          cached: false,
+          note: `the pre-build resolve did not run: ${(e as Error).message}`,
+        };
       });
       resolve = { image, seconds: done.seconds, cached: done.cached };
       if (done.note) notes.push(done.note);
