@@ -275,7 +275,13 @@ export interface RunRecord {
   /** Things the reader should know, e.g. an index that could not be reached (masked). */
   notes?: string[];
   /** What the run's package server fetched upstream (remote indexes go through its cache). */
-  packageServer?: { upstreamRequests: number; downloads: number; cacheHits: number };
+  packageServer?: {
+    upstreamRequests: number;
+    downloads: number;
+    cacheHits: number;
+    /** How the builds reached their packages: this machine's server, or a wheelhouse on each engine. */
+    sources?: "server" | "wheelhouse";
+  };
   /** Peak resident memory of the shrinkbench process during the run, bytes. */
   maxRssBytes?: number;
   startedAt: string;

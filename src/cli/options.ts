@@ -89,6 +89,12 @@ export function runFlags<T>(y: Argv<T>) {
       describe:
         "folder that keeps files fetched from remote indexes across runs (within a run each file is fetched once anyway)",
     })
+    .option("sources", {
+      choices: ["auto", "server", "wheelhouse"] as const,
+      default: "auto" as const,
+      describe:
+        "how builds reach their packages: server (this machine's package server on 127.0.0.1), wheelhouse (fetched here once, served on each engine); auto picks wheelhouse when an engine is on another machine",
+    })
     .option("size-budget", {
       type: "string",
       describe:
@@ -216,6 +222,7 @@ export function toRunOptions(a: RunArgs): RunOptions {
     findLinks: a["find-links"],
     noHostPipConfig: a["no-host-pip-config"],
     wheelCache: a["wheel-cache"],
+    sources: a.sources,
     keepImages: a["keep-images"],
     keepCache: a["keep-cache"],
     rebuild: a.rebuild,

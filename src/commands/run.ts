@@ -10,6 +10,7 @@ import { loadConfig } from "../config.js";
 import type { Builder, Engine } from "../docker/engine.js";
 import { EXIT, InputError } from "../errors.js";
 import { selectRungs } from "../ladder/ladder.js";
+import type { SourcesRequest } from "../packages/sources-mode.js";
 import { maskSources, mergeSources, readHostPipSources } from "../packages/pip-sources.js";
 import { createProgress, type ProgressEvent } from "../run/progress.js";
 import { RunRecorder, type RecordFiles } from "../results/recorder.js";
@@ -62,6 +63,8 @@ export interface RunOptions {
   noHostPipConfig: boolean;
   /** Keeps files fetched from remote indexes across runs. */
   wheelCache?: string;
+  /** --sources: auto (by where the engines are), server or wheelhouse. */
+  sources?: SourcesRequest;
   /** With --app: time a second, cached build of each rung after an application file changes. */
   rebuild?: boolean;
   /** --builder; default BuildKit where every engine supports it, else classic with a note. */
@@ -191,6 +194,7 @@ export async function runCommand(
   const note = (s: string) => {
     if (!opts.quiet) io.stderr(`shrinkbench: note: ${s}\n`);
   };
+  const runId = newRunId();
   const setup = await openRun({
     hosts: [...(opts.dockerHosts ?? []), ...(opts.dockerHost ? [opts.dockerHost] : [])],
     context: opts.context,
@@ -200,6 +204,10 @@ export async function runCommand(
     pullTimeoutMs: opts.pullTimeout * 1000,
     builder: opts.builder,
     wheelCache: opts.wheelCache,
+    sourcesMode: opts.sources,
+    requirementsText: flattenRequirements(prepared.requirements),
+    constraintsText: flattenConstraints(prepared.requirements),
+    labels: { [RUN_LABEL]: runId },
     env: io.env,
     engineOverride,
     onNote: note,
@@ -211,7 +219,7 @@ export async function runCommand(
     onNote: note,
   });
   const recorder = new RunRecorder(
-    newRecord(prepared, setup),
+    newRecord(prepared, setup, runId),
     opts.out,
     prepared.ladder.rungs.map((r) => r.id),
     opts.name,
@@ -228,13 +236,13 @@ export async function runCommand(
 }
 
 /** Step: the record before any rung ran. */
-function newRecord(prepared: Prepared, setup: RunSetup): RunRecord {
+function newRecord(prepared: Prepared, setup: RunSetup, runId: string): RunRecord {
   const { requirements, ladder, config, sources } = prepared;
   const startedAt = new Date().toISOString();
   return {
     schema: RUN_RECORD_SCHEMA,
     schemaVersion: RUN_RECORD_VERSION,
-    runId: newRunId(),
+    runId,
     tool: { name: "shrinkbench", version: toolVersion() },
     ladder: { name: ladder.name, file: ladder.file },
     requirements: {
@@ -346,6 +354,7 @@ async function finishRecord(
     upstreamRequests: served.upstreamRequests,
     downloads: served.downloads,
     cacheHits: served.diskHits + served.memoryHits,
+    sources: setup.server.mode,
   };
   record.interrupted = io.signal?.aborted ?? false;
   recorder.collect();

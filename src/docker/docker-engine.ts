@@ -5,6 +5,8 @@ import { EngineError } from "../errors.js";
 import type { EngineInfo } from "../types.js";
 import { BUILDKIT_TRACE_ID, BuildKitProgress, decodeStatus } from "./buildkit-status.js";
 import type {
+  Helper,
+  HelperRequest,
   BuildOutcome,
   BuildRequest,
   ContainerOutcome,
@@ -256,6 +258,39 @@ export class DockerEngine implements Engine {
       };
     } finally {
       await container.remove({ force: true }).catch(() => undefined);
+    }
+  }
+
+  async startHelper(request: HelperRequest): Promise<Helper> {
+    const container = await this.docker.createContainer({
+      Image: request.image,
+      Cmd: request.cmd,
+      Entrypoint: [],
+      Labels: request.labels,
+      Tty: false,
+      HostConfig: { NetworkMode: "host" },
+    });
+    const stop = () => container.remove({ force: true }).then(() => undefined);
+    try {
+      await container.putArchive(request.archive, { path: "/" });
+      await container.start();
+      const deadline = Date.now() + request.timeoutMs;
+      for (;;) {
+        const logs = (await container.logs({ stdout: true, stderr: true })) as Buffer;
+        const output = demuxLogs(logs);
+        const ready = request.ready.exec(output);
+        if (ready) return { ready, stop };
+        const state = (await container.inspect()).State;
+        if (!state.Running || Date.now() > deadline) {
+          throw new EngineError(
+            `helper container on ${this.host} ${state.Running ? "did not get ready in time" : `exited (${state.ExitCode})`}: ${output.trim().slice(-500)}`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } catch (e) {
+      await stop().catch(() => undefined);
+      throw e;
     }
   }
 

@@ -69,6 +69,25 @@ export interface ContainerOutcome {
   seconds: number;
 }
 
+/** A long-running helper container on the engine's host network (the run's wheelhouse server). */
+export interface HelperRequest {
+  image: string;
+  cmd: string[];
+  /** A tar stream extracted at / in the container before it starts. */
+  archive: Readable;
+  labels: Record<string, string>;
+  /** Matches the line of the helper's output that says it is ready. */
+  ready: RegExp;
+  timeoutMs: number;
+}
+
+export interface Helper {
+  /** The ready line's match. */
+  readonly ready: RegExpMatchArray;
+  /** Removes the container. */
+  stop(): Promise<void>;
+}
+
 export interface Engine extends LeftoverCleaner {
   /** The endpoint, for messages and the run record. */
   readonly host: string;
@@ -89,6 +108,12 @@ export interface Engine extends LeftoverCleaner {
    */
   removeIntermediates(ids: readonly string[]): Promise<number>;
   removeImage(ref: string): Promise<void>;
+  /**
+   * Starts a helper container with host networking, so that builds (host network too) reach
+   * what it serves on the engine's own 127.0.0.1. Rejects with its output when it exits or
+   * does not print its ready line in time.
+   */
+  startHelper?(request: HelperRequest): Promise<Helper>;
   /** Removes every container (and, unless told otherwise, image) carrying the label. */
   removeByLabel(
     label: string,

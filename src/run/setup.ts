@@ -6,7 +6,8 @@ import { chooseBuilder, type Builder, type Engine } from "../docker/engine.js";
 import { InputError } from "../errors.js";
 import type { Config } from "../config.js";
 import type { BaseImages } from "../ladder/plan.js";
-import { startIndexServer, type IndexServer } from "../packages/index-server.js";
+import { openRunSources, type RunSources } from "../packages/run-sources.js";
+import type { SourcesRequest } from "../packages/sources-mode.js";
 import type { BaseRole, EngineInfo, Ladder, PackageSources } from "../types.js";
 import { ensureBases } from "./bases.js";
 import { canBuildOn, isLocalEndpoint, mergeBases, resolveEndpoints } from "./engines.js";
@@ -21,6 +22,13 @@ export interface SetupOptions {
   sources: PackageSources;
   pullTimeoutMs: number;
   wheelCache?: string;
+  /** --sources: how the builds reach their packages (auto: by where the engines are). */
+  sourcesMode?: SourcesRequest;
+  /** What the wheelhouse of an engine on another machine is fetched for. */
+  requirementsText: string;
+  constraintsText: string;
+  /** Labels of what the run creates on the engines (the run's own). */
+  labels: Record<string, string>;
   env: NodeJS.ProcessEnv;
   /** --builder; undefined: BuildKit where every engine supports it, else classic. */
   builder?: Builder;
@@ -43,16 +51,17 @@ export interface RunSetup {
   pullSeconds: number;
   /** With several engines: whether one has every base image a rung needs. */
   canBuild?: ReturnType<typeof canBuildOn>;
-  server: IndexServer;
+  /** The package sources the builds use: the package server, or a wheelhouse on each engine. */
+  server: RunSources;
   /** Notes for the record: remote engines, then the package server's. */
   notes(): string[];
   close(): Promise<void>;
 }
 
-/** Step: the engines of the run, each asked for its `info` (an unreachable one throws). */
-async function openEngines(opts: SetupOptions): Promise<{ engines: Engine[]; notes: string[] }> {
+/** Step: the engines of the run, and those on another machine (their builds cannot reach our 127.0.0.1). */
+function openEngines(opts: SetupOptions): { engines: Engine[]; remoteHosts: string[] } {
   if (opts.engineOverride)
-    return { engines: ([] as Engine[]).concat(opts.engineOverride), notes: [] };
+    return { engines: ([] as Engine[]).concat(opts.engineOverride), remoteHosts: [] };
   const endpoints = resolveEndpoints(
     opts.hosts,
     opts.config.engines,
@@ -60,15 +69,10 @@ async function openEngines(opts: SetupOptions): Promise<{ engines: Engine[]; not
     opts.env,
     opts.context,
   );
-  // The package server listens on this machine's 127.0.0.1, where host-network builds on a
-  // remote engine do not look.
-  const notes = endpoints
-    .filter((e) => !isLocalEndpoint(e))
-    .map(
-      (e) =>
-        `${e.host} is another machine: its builds reach the package server on 127.0.0.1 only through a forwarded port (e.g. ssh -R); give it its own --index-url otherwise`,
-    );
-  return { engines: endpoints.map((e) => new DockerEngine(e)), notes };
+  return {
+    engines: endpoints.map((e) => new DockerEngine(e)),
+    remoteHosts: endpoints.filter((e) => !isLocalEndpoint(e)).map((e) => e.host),
+  };
 }
 
 /** Step: the base images each rung needs, on every engine (present, else pulled). */
@@ -88,9 +92,10 @@ async function openBases(engines: readonly Engine[], opts: SetupOptions) {
   return { ...mergeBases(ensured), canBuild };
 }
 
-/** Opens engines, then base images, then the package server. */
+/** Opens engines, then base images, then the package sources. */
 export async function openRun(opts: SetupOptions): Promise<RunSetup> {
-  const { engines, notes } = await openEngines(opts);
+  const { engines, remoteHosts } = openEngines(opts);
+  const notes: string[] = [];
   const engineInfos = await Promise.all(engines.map((e) => e.info()));
   const chosen = chooseBuilder(opts.builder, engineInfos);
   if (chosen.unsupported) {
@@ -101,14 +106,21 @@ export async function openRun(opts: SetupOptions): Promise<RunSetup> {
   }
   if (chosen.note) notes.push(chosen.note);
   const { bases, pullSeconds, canBuild } = await openBases(engines, opts);
-  // Remote indexes (pip's default, PyPI, included) reach the builds only through the run's
-  // package server, a caching proxy on 127.0.0.1: credentials stay on the host, and an index
-  // that cannot be reached answers 404 at once so pip moves on (see index-server.ts, proxy.ts).
-  const server = await startIndexServer(opts.sources, {
+  // Remote indexes (pip's default, PyPI, included) are fetched only by the run's package
+  // server on this machine (credentials stay here); builds reach it on 127.0.0.1, or, on an
+  // engine on another machine, a wheelhouse fetched through it (packages/run-sources.ts).
+  const server = await openRunSources({
+    sources: opts.sources,
+    request: opts.sourcesMode,
+    engines,
+    remoteHosts,
+    baseImages: usedBaseImages(opts.ladder, bases),
+    requirementsText: opts.requirementsText,
+    constraintsText: opts.constraintsText,
+    labels: opts.labels,
     cacheDir: opts.wheelCache,
     onNote: opts.onNote,
   });
-  for (const n of notes) opts.onNote(n);
   return {
     engines,
     engineInfos,
@@ -120,4 +132,12 @@ export async function openRun(opts: SetupOptions): Promise<RunSetup> {
     notes: () => [...notes, ...server.notes],
     close: () => server.close(),
   };
+}
+
+/** The available base images the ladder's rungs use, slim ones first (any has python). */
+function usedBaseImages(ladder: Ladder, bases: BaseImages): string[] {
+  const roles = new Set<BaseRole>(
+    ladder.rungs.flatMap((r) => (r.builder ? [r.base, r.builder] : [r.base])),
+  );
+  return [...roles].filter((r) => bases.unavailable[r] === undefined).map((r) => bases.images[r]);
 }

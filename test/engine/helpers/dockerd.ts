@@ -85,7 +85,7 @@ export async function startOwnEngine(): Promise<OwnEngine> {
  * netns/default always; overlay and data mounts after a SIGKILL), deepest first, so the
  * folder can be removed.
  */
-function unmountUnder(root: string): void {
+export function unmountUnder(root: string): void {
   let mounts: string[];
   try {
     mounts = readFileSync("/proc/mounts", "utf8")
