@@ -10,6 +10,7 @@ import { loadConfig } from "../config.js";
 import type { Builder, Engine } from "../docker/engine.js";
 import { EXIT, InputError } from "../errors.js";
 import { selectRungs } from "../ladder/ladder.js";
+import { RUN_LABEL } from "../ladder/plan.js";
 import type { SourcesRequest } from "../packages/sources-mode.js";
 import { maskSources, mergeSources, readHostPipSources } from "../packages/pip-sources.js";
 import { createProgress, type ProgressEvent } from "../run/progress.js";

@@ -108,7 +108,7 @@ describe("readHostPipSources", () => {
     expect(await readHostPipSources(missing, {})).toEqual(sourcesFromEnv({}));
   });
 
-  it("reads this machine's pip, PIP_* variables included", async () => {
+  it("reads this machine's pip, PIP_* variables included", { timeout: 60_000 }, async () => {
     let hasPip = true;
     try {
       execFileSync("python3", ["-m", "pip", "--version"], { stdio: "ignore" });
