@@ -10,6 +10,7 @@ import {
   loadTemplates,
 } from "../ladder/assets.js";
 import { loadConfig } from "../config.js";
+import type { Builder } from "../docker/engine.js";
 import { InputError } from "../errors.js";
 import { selectRungs } from "../ladder/ladder.js";
 import { planRung } from "../ladder/plan.js";
@@ -31,6 +32,8 @@ export interface RenderOptions {
   from?: string;
   /** Where run records are looked for; default "results" (run's default --out). */
   resultsDir?: string;
+  /** The builder in BUILD.md's command; default: the record's (with "best"), else BuildKit. */
+  builder?: Builder;
   /** Told which record and rung "best" resolved to. */
   note?: (s: string) => void;
 }
@@ -74,7 +77,7 @@ export async function latestRecord(
 export async function resolveBest(
   opts: RenderOptions,
   hash: string,
-): Promise<{ rung: string; ladder: Ladder; file: string }> {
+): Promise<{ rung: string; ladder: Ladder; file: string; builder?: Builder }> {
   const found = opts.from
     ? { file: opts.from, record: await readRunRecord(opts.from) }
     : await latestRecord(opts.resultsDir ?? "results", hash);
@@ -97,29 +100,52 @@ export async function resolveBest(
       `note: ${found.file} was run for another requirement set (${found.record.requirements.file})`,
     );
   }
-  return { rung, ladder, file: found.file };
+  const builder = found.record.rungs.find((r) => r.rung === rung)?.builder ?? found.record.builder;
+  return { rung, ladder, file: found.file, ...(builder ? { builder } : {}) };
 }
 
 function shellQuote(s: string): string {
   return /^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The `docker build` command for a rendered rung. Package sources are left to the user's env. */
-export function buildCommand(rungId: string, buildArgs: Record<string, string>): string {
+/** pip's sources, passed by name: docker then takes each value from the environment, if set. */
+const PIP_SOURCE_ARGS = ["PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_TRUSTED_HOST"];
+
+/**
+ * The `docker build` command of the measured build: the same builder, host network, cache off,
+ * the rung's build args (pip's sources by name only: their values, credentials included, stay
+ * in the user's environment) and target.
+ */
+export function buildCommand(
+  rungId: string,
+  buildArgs: Record<string, string>,
+  opts: { builder?: Builder; target?: string } = {},
+): string {
   const args = Object.entries(buildArgs)
     .filter(([k]) => !k.startsWith("PIP_"))
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([k, v]) => `  --build-arg ${shellQuote(`${k}=${v}`)} \\`);
-  return [`docker build \\`, ...args, `  -t ${shellQuote(`myapp:${rungId}`)} .`].join("\n");
+  const builder = opts.builder ?? "buildkit";
+  return [
+    `DOCKER_BUILDKIT=${builder === "buildkit" ? 1 : 0} docker build \\`,
+    "  --network host \\",
+    "  --no-cache \\",
+    ...args,
+    ...PIP_SOURCE_ARGS.map((k) => `  --build-arg ${k} \\`),
+    ...(opts.target ? [`  --target ${shellQuote(opts.target)} \\`] : []),
+    `  -t ${shellQuote(`myapp:${rungId}`)} .`,
+  ].join("\n");
 }
 
 export async function renderCommand(opts: RenderOptions): Promise<string[]> {
   const requirements = loadRequirements(opts.requirements, { allowEditable: false });
   let ladder: Ladder;
+  let builder = opts.builder;
   if (opts.rung === "best") {
     const best = await resolveBest(opts, requirements.hash);
     opts.note?.(`best: ${best.rung}, the smallest passing rung of ${best.file}`);
     ladder = selectRungs(best.ladder, [best.rung]);
+    builder ??= best.builder;
   } else {
     ladder = selectRungs(await loadLadder(opts.ladder), [opts.rung]);
   }
@@ -160,16 +186,22 @@ export async function renderCommand(opts: RenderOptions): Promise<string[]> {
   for (const [name, text] of Object.entries(smoke)) await put(`smoke/${name}`, text);
   await put("app/.keep", "");
   const squashNote = rung.post.includes("squash")
-    ? "\nThis rung squashes the layers the Dockerfile adds into one after the build: `docker build --squash` on an\nengine in experimental mode, or let `shrinkbench run --rung " +
+    ? "\nThen the squash step: the measured image had the layers its Dockerfile added merged into one, by\nshrinkbench itself after the build (BuildKit ignores `--squash`). To get the same image, run\n`shrinkbench run requirements.txt --rung " +
       rung.id +
-      " --keep-images` do it without.\n"
+      " --keep-images` (it keeps `shrinkbench/" +
+      rung.id +
+      ":<run id>`), or build with the classic builder on an engine in experimental mode and add `--squash`:\n`DOCKER_BUILDKIT=0 docker build --squash ...`.\n"
     : "";
   await put(
     "BUILD.md",
     `# ${rung.id}: ${rung.title}\n\n${rung.description}\n\nPut your application code in app/ and build with:\n\n` +
       "```sh\n" +
-      buildCommand(rung.id, plan.buildArgs) +
-      "\n```\n\npip reads its index from your environment (PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS): pass them as\n`--build-arg` when you need a private index.\n" +
+      buildCommand(rung.id, plan.buildArgs, { builder: builder ?? "buildkit" }) +
+      "\n```\n\nThis is the build shrinkbench measured: the " +
+      ((builder ?? "buildkit") === "buildkit"
+        ? "BuildKit builder (`DOCKER_BUILDKIT=1`, the default of `docker build` since Docker 23.0)"
+        : "classic builder (`DOCKER_BUILDKIT=0`, deprecated by Docker)") +
+      ", host network, cache off\n(drop `--no-cache` for everyday builds). pip's sources are passed by name: docker takes PIP_INDEX_URL,\nPIP_EXTRA_INDEX_URL, PIP_FIND_LINKS and PIP_TRUSTED_HOST from your environment when they are set.\n" +
       squashNote +
       '\nsmoke/ holds the smoke test (import every requirement): the rungs that prune or trace run it while they\nbuild. To use your own test, put it in smoke/shrinkbench_test.py and write `["--script", "shrinkbench_test.py"]`\nin smoke/argv.json.\n' +
       (rung.caveat ? `\n**Caveat**: ${rung.caveat}\n` : ""),

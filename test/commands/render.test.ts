@@ -85,7 +85,7 @@ describe("renderCommand", () => {
     expect(await read("constraints.txt")).not.toMatch(/^[a-z]/m);
   });
 
-  it("writes the docker build command with the base images and the rung's args, no pip sources", async () => {
+  it("writes the measured docker build command: builder, network, base images, the rung's args, pip sources by name only", async () => {
     await renderCommand(opts());
     const md = await read("BUILD.md");
     expect(md).toMatch(/^# slim-dedupe: slim, shared libraries once\n/);
@@ -95,13 +95,18 @@ describe("renderCommand", () => {
     expect(md).toContain("--build-arg DEDUPE=1 \\");
     expect(md).toContain("--build-arg INSTALL=wheel \\");
     expect(md).toContain("-t myapp:slim-dedupe .");
-    expect(md).not.toContain("--build-arg PIP_");
-    expect(md).not.toContain("squashes");
+    expect(md).toContain("DOCKER_BUILDKIT=1 docker build \\\n  --network host \\\n  --no-cache \\");
+    expect(md).toContain("--build-arg PIP_INDEX_URL \\");
+    expect(md).not.toMatch(/--build-arg PIP_[A-Z_]+=/);
+    expect(md).not.toContain("squash step");
   });
 
   it("explains the squash of a squash rung", async () => {
     await renderCommand(opts({ rung: "slim-squash" }));
-    expect(await read("BUILD.md")).toContain("shrinkbench run --rung slim-squash --keep-images");
+    const md = await read("BUILD.md");
+    expect(md).toContain("Then the squash step");
+    expect(md).toContain("shrinkbench run requirements.txt --rung slim-squash --keep-images");
+    expect(md).toContain("DOCKER_BUILDKIT=0 docker build --squash");
     expect(await read("Dockerfile")).toBe(
       await readFile(join(TEMPLATES_DIR, "rm-layers.Dockerfile"), "utf8"),
     );
@@ -226,13 +231,31 @@ describe("buildCommand", () => {
       }),
     ).toBe(
       [
-        "docker build \\",
+        "DOCKER_BUILDKIT=1 docker build \\",
+        "  --network host \\",
+        "  --no-cache \\",
         "  --build-arg APK_RUNTIME_DEPS= \\",
         "  --build-arg BASE_IMAGE=python:3.11-alpine \\",
         "  --build-arg 'QUOTE=it'\\''s' \\",
         "  --build-arg 'SIZE_CFLAGS=-g0 -Os -DNDEBUG -Wl,--strip-all' \\",
+        "  --build-arg PIP_INDEX_URL \\",
+        "  --build-arg PIP_EXTRA_INDEX_URL \\",
+        "  --build-arg PIP_FIND_LINKS \\",
+        "  --build-arg PIP_TRUSTED_HOST \\",
         "  -t myapp:alpine-size-flags .",
       ].join("\n"),
     );
+  });
+
+  it("names the measured builder and target; pip's sources only by name, never a value", () => {
+    const cmd = buildCommand(
+      "slim",
+      { BASE_IMAGE: "python:3.11-slim", PIP_INDEX_URL: "https://u:secret@x/simple" },
+      { builder: "classic", target: "final" },
+    );
+    expect(cmd.split("\n")[0]).toBe("DOCKER_BUILDKIT=0 docker build \\");
+    expect(cmd).toContain("  --target final \\");
+    expect(cmd).toContain("  --build-arg PIP_INDEX_URL \\");
+    expect(cmd).not.toContain("secret");
   });
 });
