@@ -109,7 +109,12 @@ function shellQuote(s: string): string {
 }
 
 /** pip's sources, passed by name: docker then takes each value from the environment, if set. */
-const PIP_SOURCE_ARGS = ["PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_TRUSTED_HOST"];
+const PIP_SOURCE_ARGS = [
+  "PIP_INDEX_URL",
+  "PIP_EXTRA_INDEX_URL",
+  "PIP_FIND_LINKS",
+  "PIP_TRUSTED_HOST",
+];
 
 /**
  * The `docker build` command of the measured build: the same builder, host network, cache off,
