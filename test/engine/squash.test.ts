@@ -11,6 +11,7 @@ import {
   SLIM,
   type TreeEntry,
 } from "./helpers/docker.js";
+import { testBuilder } from "./helpers/run.js";
 
 const docker = engine();
 const runId = newRunId("squash");
@@ -45,6 +46,10 @@ ENTRYPOINT ["python3"]
 CMD ["-c", "print(1)"]
 `;
 
+// The layers the Dockerfile adds: COPY and three RUNs under the classic builder; BuildKit stores
+// one more, a step the classic builder records as a history entry without a layer.
+const ADDED = testBuilder() === "buildkit" ? 5 : 4;
+
 let original: string;
 let squashed: SquashResult;
 
@@ -66,11 +71,11 @@ describe("squashImage", () => {
     const orig = await docker.getImage(original).inspect();
     const sq = await docker.getImage(squashed.id).inspect();
     const baseLayers = base.RootFS.Layers ?? [];
-    expect((orig.RootFS.Layers ?? []).length).toBe(baseLayers.length + 4);
+    expect((orig.RootFS.Layers ?? []).length).toBe(baseLayers.length + ADDED);
     expect(sq.RootFS.Layers).toHaveLength(baseLayers.length + 1);
     expect(sq.RootFS.Layers?.slice(0, baseLayers.length)).toEqual(baseLayers);
     expect(sq.RootFS.Layers?.[baseLayers.length]).toBe(squashed.diffId);
-    expect(squashed).toMatchObject({ baseLayers: baseLayers.length, squashedLayers: 4 });
+    expect(squashed).toMatchObject({ baseLayers: baseLayers.length, squashedLayers: ADDED });
     expect(sq.RepoTags).toContain(`shrinkbench-test/squash:${runId}`);
     // what the engine measured: the squashed image is no bigger than the original
     expect(sq.Size).toBeLessThanOrEqual(orig.Size);
@@ -122,6 +127,6 @@ describe("squashImage", () => {
     const baseHistory = await docker.getImage(SLIM).history();
     const history = await docker.getImage(squashed.id).history();
     expect(history).toHaveLength(baseHistory.length + 1);
-    expect(history[0]?.CreatedBy).toBe("shrinkbench squash of 4 layers");
+    expect(history[0]?.CreatedBy).toBe(`shrinkbench squash of ${ADDED} layers`);
   });
 });
