@@ -20,7 +20,7 @@ describe("writeFileAtomic under SIGKILL", () => {
     const target = join(dir, "run.json");
     const previous = JSON.stringify({ runId: "previous", rungs: [] });
     await writeFile(target, previous);
-    const module = pathToFileURL(join(process.cwd(), "dist", "record.js")).href;
+    const module = pathToFileURL(join(process.cwd(), "dist", "results", "record.js")).href;
     // Writes ever larger records in a loop until killed.
     const script = `
       const { writeFileAtomic } = await import(${JSON.stringify(module)});
@@ -31,7 +31,11 @@ describe("writeFileAtomic under SIGKILL", () => {
     const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
       stdio: ["ignore", "pipe", "inherit"],
     });
-    await new Promise<void>((resolve) => child.stdout!.once("data", () => resolve()));
+    // A writer that dies before it writes (a module moved, say) fails the test instead of hanging it.
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.once("data", () => resolve());
+      child.once("exit", (code) => reject(new Error(`the writer exited (${code}) before writing`)));
+    });
     // Kill it in the middle of its write loop: the file must still be one whole version.
     await new Promise((r) => setTimeout(r, 150));
     child.kill("SIGKILL");
