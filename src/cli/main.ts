@@ -364,7 +364,11 @@ export async function main(argv: string[]): Promise<number> {
             describe: "docker context to clean (as `docker --context`), instead of --docker-host",
           })
           .check((a) => {
-            if (!a.run && !a["all-runs"]) throw new Error("say which: --run ID or --all-runs");
+            if (!a.run && !a["all-runs"])
+              throw new InputError(
+                "clean: say whose leftovers: --run ID or --all-runs",
+                "list them first with `shrinkbench clean --all-runs --dry-run`",
+              );
             return true;
           }),
       (a) =>

@@ -206,6 +206,13 @@ describe("help", () => {
     }
   });
 
+  it("clean without --run or --all-runs is bad input (exit 2), never an internal error", async () => {
+    const r = await cli("clean", "--dry-run");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/say whose leftovers: --run ID or --all-runs/);
+    expect(r.stderr).not.toMatch(/internal error/);
+  });
+
   it("list prints every rung of the modern ladder", async () => {
     const r = await cli("list");
     expect(r.code).toBe(0);
