@@ -37,7 +37,8 @@ export interface LayerData {
 }
 
 /** Everything an image is analysed from. */
-export interface CollectedImage {
+/** Which image a report is about, as the engine or the archive names it. */
+export interface ImageIdentity {
   ref: string;
   /** "sha256:..." image id. */
   id: string;
@@ -47,6 +48,9 @@ export interface CollectedImage {
   architecture?: string;
   os?: string;
   created?: string;
+}
+
+export interface CollectedImage extends ImageIdentity {
   layers: LayerData[];
 }
 
@@ -198,16 +202,7 @@ export const INSPECT_VERSION = 1;
 export interface InspectReport {
   schema: typeof INSPECT_SCHEMA;
   schemaVersion: typeof INSPECT_VERSION;
-  image: {
-    ref: string;
-    id: string;
-    repoTags: string[];
-    /** `docker image inspect` .Size, when known. */
-    engineSizeBytes?: number;
-    architecture?: string;
-    os?: string;
-    created?: string;
-  };
+  image: ImageIdentity;
   layers: LayerReport[];
   totals: {
     layers: number;
