@@ -195,6 +195,10 @@ export class DockerEngine implements Engine {
           emit(`ERROR: ${error}`);
         }
       };
+      // Closing the response is what stops the daemon's build; done here too, because the
+      // request's own abort does not reach every stream (a BuildKit build ran on past it).
+      const stop = () => (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      request.signal?.addEventListener("abort", stop, { once: true });
       await new Promise<void>((resolve, reject) => {
         stream.on("data", (chunk: Buffer) => lines.push(chunk).forEach(handle));
         stream.on("end", () => {
@@ -208,6 +212,8 @@ export class DockerEngine implements Engine {
       error = request.signal?.aborted ? "build cancelled" : messageOf(e);
       emit(`ERROR: ${error}`);
     }
+    // A build cancelled after it finished its work is still cancelled: never a success.
+    if (request.signal?.aborted) error ??= "build cancelled";
     // A failed BuildKit step whose error line never came (a cut stream) still fails the build.
     error ??= buildkit.errors()[0];
     if (error) return { error, log };

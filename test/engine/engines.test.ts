@@ -92,8 +92,10 @@ describe("a ladder across two engines", () => {
       process.stdout.write = write;
     }
     expect(code).toBe(0);
-    expect(printed).toContain(`${main.host}: removed ${on(main.host)} image(s)`);
-    expect(printed).toContain(`${own.host}: removed ${on(own.host)} image(s)`);
+    expect(printed).toContain(
+      `${main.host}: run ${record.runId}: removed ${on(main.host)} image(s)`,
+    );
+    expect(printed).toContain(`${own.host}: run ${record.runId}: removed ${on(own.host)} image(s)`);
     for (const d of [mainDocker, own.docker]) {
       expect(await d.listContainers({ all: true, filters })).toEqual([]);
       expect(await d.listImages({ filters })).toEqual([]);

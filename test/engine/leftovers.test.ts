@@ -74,8 +74,14 @@ async function fromTestBases() {
       Object.values(bases).map(async (b) => (await docker.getImage(b).inspect()).Id),
     ),
   );
-  const all = (await docker.listImages({ all: true, filters })).filter((i) => !baseIds.has(i.Id));
-  const top = (await docker.listImages({ all: false, filters })).filter((i) => !baseIds.has(i.Id));
+  // Sorted by id: the engine lists images created in the same second in no fixed order.
+  const byId = (a: { Id: string }, b: { Id: string }) => a.Id.localeCompare(b.Id);
+  const all = (await docker.listImages({ all: true, filters }))
+    .filter((i) => !baseIds.has(i.Id))
+    .sort(byId);
+  const top = (await docker.listImages({ all: false, filters }))
+    .filter((i) => !baseIds.has(i.Id))
+    .sort(byId);
   const containers = await docker.listContainers({ all: true, filters });
   return { all, top, containers };
 }
