@@ -63,7 +63,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await engine.removeImage(USER_TAG).catch(() => undefined);
-  await engine.removeByLabel(`${RUN_LABEL}=hostile-test`);
+  await engine.removeLeftovers({ runId: "hostile-test" }, { images: true, cache: true });
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -138,7 +138,7 @@ describe("hostile inputs", () => {
       history.filter((h: { CreatedBy: string }) => /\/bin\/sh -c (?!#\(nop\))/.test(h.CreatedBy))
         .length,
     ).toBe(runSteps);
-    await engine.removeByLabel(`${RUN_LABEL}=${run.record.runId}`);
+    await engine.removeLeftovers({ runId: run.record.runId }, { images: true, cache: true });
   });
 
   it("refuses a requirement line that is not a requirement, naming file and line", async () => {

@@ -98,7 +98,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (record) await engine.removeByLabel(`${RUN_LABEL}=${record.runId}`);
+  if (record) await engine.removeLeftovers({ runId: record.runId }, { images: true, cache: true });
   if (outDir) await rm(outDir, { recursive: true, force: true });
 });
 

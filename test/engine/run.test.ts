@@ -34,7 +34,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const id of runIds) await engine.removeByLabel(`${RUN_LABEL}=${id}`);
+  for (const id of runIds)
+    await engine.removeLeftovers({ runId: id }, { images: true, cache: true });
   if (outDir) await rm(outDir, { recursive: true, force: true });
 });
 

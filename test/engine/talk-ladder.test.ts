@@ -9,7 +9,6 @@ import { runCommand, type RunOptions } from "../../src/commands/run.js";
 import { quietIO, runOptions } from "./helpers/run.js";
 import { DockerEngine } from "../../src/docker/docker-engine.js";
 import { resolveEndpoint } from "../../src/docker/endpoint.js";
-import { RUN_LABEL } from "../../src/ladder/plan.js";
 
 const engine = new DockerEngine(resolveEndpoint(undefined));
 const io = quietIO();
@@ -43,7 +42,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const id of runIds) await engine.removeByLabel(`${RUN_LABEL}=${id}`);
+  for (const id of runIds)
+    await engine.removeLeftovers({ runId: id }, { images: true, cache: true });
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
