@@ -1,26 +1,10 @@
 // The timing flags of `run` (--reference-rung, --repeat), refused before the engine is touched.
 import { describe, expect, it } from "vitest";
-import { prepareRun, type RunOptions } from "../../src/commands/run.js";
+import { prepareRun } from "../../src/commands/run.js";
 import { InputError } from "../../src/errors.js";
+import { offlineRunOptions } from "../fixtures/run-options.js";
 
-const opts = (over: Partial<RunOptions>): RunOptions => ({
-  requirements: "test/fixtures/small/requirements.txt",
-  ladder: "modern",
-  rungs: [],
-  out: "unused",
-  format: "json",
-  extraIndexUrls: [],
-  findLinks: [],
-  noHostPipConfig: true,
-  keepImages: false,
-  concurrency: 1,
-  buildTimeout: 1,
-  smokeTimeout: 1,
-  pullTimeout: 1,
-  quiet: true,
-  verbose: false,
-  ...over,
-});
+const opts = offlineRunOptions;
 
 describe("--reference-rung", () => {
   it("must name a rung of the run", async () => {

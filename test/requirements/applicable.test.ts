@@ -1,22 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { applicableRequirements } from "../../src/requirements/applicable.js";
-import type { MarkerEnvironment } from "../../src/requirements/markers.js";
 import { parseRequirementsText } from "../../src/requirements/parse.js";
+import { BOOKWORM_PY311 } from "../fixtures/marker-env.js";
 import { inputError, reqs } from "../helpers/requirements.js";
 
-const image: MarkerEnvironment = {
-  implementation_name: "cpython",
-  implementation_version: "3.11.2",
-  os_name: "posix",
-  platform_machine: "x86_64",
-  platform_release: "6.1.0",
-  platform_system: "Linux",
-  platform_version: "#1 SMP",
-  python_full_version: "3.11.2",
-  platform_python_implementation: "CPython",
-  python_version: "3.11",
-  sys_platform: "linux",
-};
+const image = BOOKWORM_PY311;
 
 describe("applicableRequirements", () => {
   it("leaves out what a marker excludes for the image, saying why (the issue's file)", () => {

@@ -1,20 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { cacheDir, parseProbeOutput } from "../../src/run/python-env.js";
+import { BOOKWORM_PY311 } from "../fixtures/marker-env.js";
 
 describe("the marker probe's output", () => {
-  const env = {
-    implementation_name: "cpython",
-    implementation_version: "3.11.2",
-    os_name: "posix",
-    platform_machine: "x86_64",
-    platform_release: "6.1.0",
-    platform_system: "Linux",
-    platform_version: "#1 SMP",
-    python_full_version: "3.11.2",
-    platform_python_implementation: "CPython",
-    python_version: "3.11",
-    sys_platform: "linux",
-  };
+  const env = BOOKWORM_PY311;
 
   it("reads the environment line among other output", () => {
     expect(parseProbeOutput(`warning: x\nSHRINKBENCH_ENV ${JSON.stringify(env)}\n`)).toEqual(env);

@@ -11,6 +11,7 @@ import {
   REBUILD_FILE,
   requirementNames,
 } from "../../src/run/rebuild.js";
+import { offlineRunOptions } from "../fixtures/run-options.js";
 
 const base: ContextEntry[] = [
   { type: "file", name: "Dockerfile", content: "FROM x\n" },
@@ -130,24 +131,7 @@ describe("addOneRequirement", () => {
 
 describe("--rebuild without --app", () => {
   it("is refused before anything runs", async () => {
-    const p = prepareRun({
-      requirements: "test/fixtures/small/requirements.txt",
-      ladder: "modern",
-      rungs: [],
-      out: "unused",
-      format: "json",
-      extraIndexUrls: [],
-      findLinks: [],
-      noHostPipConfig: true,
-      keepImages: false,
-      concurrency: 1,
-      buildTimeout: 1,
-      smokeTimeout: 1,
-      pullTimeout: 1,
-      quiet: true,
-      verbose: false,
-      rebuild: true,
-    });
+    const p = prepareRun(offlineRunOptions({ rebuild: true }));
     await expect(p).rejects.toThrow(InputError);
     await expect(p).rejects.toThrow("--rebuild needs --app DIR");
   });
