@@ -245,6 +245,18 @@ export interface EngineInfo {
   arch: string;
 }
 
+/** A base image as the engine had it: tags move, the image id does not. */
+export interface BaseImageRecord {
+  /** The configured reference, e.g. "python:3.11-slim". */
+  ref: string;
+  /** The engine's image id ("sha256:…"): equal ids are the same bytes. */
+  id: string;
+  /** The registry digest ("python@sha256:…"), when the image came from or went to a registry. */
+  repoDigest?: string;
+  /** `docker image inspect` .Size. */
+  sizeBytes: number;
+}
+
 export const RUN_RECORD_SCHEMA = "shrinkbench/run-record";
 export const RUN_RECORD_VERSION = 1;
 
@@ -267,6 +279,12 @@ export interface RunRecord {
   /** Package sources, credentials masked. */
   sources: PackageSources;
   bases: Record<BaseRole, string>;
+  /**
+   * What each base role's tag pointed at when the run started (roles the ladder used and the
+   * engine had). Absent in records written before base digests were recorded: those know their
+   * bases by tag only.
+   */
+  baseImages?: Partial<Record<BaseRole, BaseImageRecord>>;
   engine: EngineInfo;
   /** The builder every rung was built with (absent in records written before BuildKit). */
   builder?: "buildkit" | "classic";

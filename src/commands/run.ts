@@ -256,6 +256,7 @@ function newRecord(prepared: Prepared, setup: RunSetup, runId: string): RunRecor
       BaseRole,
       string
     >,
+    ...(setup.bases.resolved ? { baseImages: setup.bases.resolved } : {}),
     engine: setup.engineInfos[0]!,
     builder: setup.builder,
     ...(setup.engineInfos.length > 1 ? { engines: setup.engineInfos } : {}),

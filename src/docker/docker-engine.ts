@@ -107,7 +107,12 @@ export class DockerEngine implements Engine {
   async inspectImage(ref: string): Promise<ImageInfo | undefined> {
     try {
       const info = await this.docker.getImage(ref).inspect();
-      return { id: info.Id, size: info.Size, layers: info.RootFS?.Layers?.length ?? 0 };
+      return {
+        id: info.Id,
+        size: info.Size,
+        layers: info.RootFS?.Layers?.length ?? 0,
+        repoDigests: info.RepoDigests ?? [],
+      };
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) return undefined;
       throw new EngineError(`inspecting ${ref} failed: ${messageOf(e)}`);

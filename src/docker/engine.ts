@@ -10,6 +10,8 @@ export interface ImageInfo {
   size: number;
   /** Number of layers (RootFS.Layers). */
   layers: number;
+  /** RepoDigests ("name@sha256:…"): empty for an image never pulled from or pushed to a registry. */
+  repoDigests?: string[];
 }
 
 /**

@@ -1,6 +1,13 @@
 // Planning: from a rung, the configured base images and the run's package sources to the
 // exact build the engine will be asked for. Pure: the runner does the I/O.
-import type { BaseRole, ContextMode, PackageSources, PostStep, Rung } from "../types.js";
+import type {
+  BaseImageRecord,
+  BaseRole,
+  ContextMode,
+  PackageSources,
+  PostStep,
+  Rung,
+} from "../types.js";
 
 export const RUN_LABEL = "org.shrinkbench.run";
 export const RUNG_LABEL = "org.shrinkbench.rung";
@@ -10,6 +17,8 @@ export interface BaseImages {
   images: Record<BaseRole, string>;
   /** Roles whose image is not present on the engine (and could not be pulled), with why. */
   unavailable: Partial<Record<BaseRole, string>>;
+  /** What each available role's tag pointed at (image id, registry digest, size). */
+  resolved?: Partial<Record<BaseRole, BaseImageRecord>>;
 }
 
 export interface RungPlan {

@@ -178,6 +178,20 @@ function validateRunRecord(data: unknown, file: string): asserts data is RunReco
 
   const bases = v.child(r, "bases", "") as JsonObject;
   for (const role of BASE_ROLES) v.string(bases, role, "bases");
+  const baseImages = v.child(r, "baseImages", "", { optional: true });
+  if (baseImages) {
+    for (const role of Object.keys(baseImages)) {
+      if (!(BASE_ROLES as readonly string[]).includes(role)) {
+        v.fail(`baseImages.${role}`, `unknown base role; expected one of ${BASE_ROLES.join(", ")}`);
+      }
+      const bp = `baseImages.${role}`;
+      const found = v.object(baseImages[role], bp);
+      v.string(found, "ref", bp);
+      v.nonEmptyString(found, "id", bp);
+      v.string(found, "repoDigest", bp, { optional: true });
+      v.number(found, "sizeBytes", bp, { integer: true, min: 0 });
+    }
+  }
 
   const engine = v.child(r, "engine", "") as JsonObject;
   for (const key of ["host", "version", "apiVersion", "os", "arch"]) {

@@ -4,7 +4,7 @@ import { endpointFromHost, resolveEndpoint, type Endpoint } from "../docker/endp
 import type { Engine } from "../docker/engine.js";
 import { InputError } from "../errors.js";
 import type { BaseImages, RungPlan } from "../ladder/plan.js";
-import type { BaseRole } from "../types.js";
+import type { BaseImageRecord, BaseRole } from "../types.js";
 
 /**
  * The endpoints of a run: `--context NAME`, or every `--docker-host` given, else the config
@@ -63,8 +63,18 @@ export function mergeBases(perEngine: readonly { bases: BaseImages; pullSeconds:
   for (const [role, why] of Object.entries(first.bases.unavailable) as [BaseRole, string][]) {
     if (perEngine.every((p) => p.bases.unavailable[role] !== undefined)) unavailable[role] = why;
   }
+  // Each role as the first engine that has it saw it (engines normally share their bases).
+  const resolved: NonNullable<BaseImages["resolved"]> = {};
+  for (const p of perEngine) {
+    for (const [role, found] of Object.entries(p.bases.resolved ?? {}) as [
+      BaseRole,
+      BaseImageRecord,
+    ][]) {
+      resolved[role] ??= found;
+    }
+  }
   return {
-    bases: { images: first.bases.images, unavailable },
+    bases: { images: first.bases.images, unavailable, resolved },
     // Engines are prepared at the same time: the wait is the longest one.
     pullSeconds: Math.max(...perEngine.map((p) => p.pullSeconds)),
   };

@@ -73,6 +73,32 @@ describe("parseRunRecord", () => {
     expect(parseError(badRepeat).message).toContain("repeat: expected a number of at least 1");
   });
 
+  it("keeps the base images' digests, and still reads records written without them", () => {
+    const baseImages = {
+      slim: {
+        ref: "python:3.11-slim",
+        id: `sha256:${"a".repeat(64)}`,
+        repoDigest: `python@sha256:${"b".repeat(64)}`,
+        sizeBytes: 130_000_000,
+      },
+      full: { ref: "shrinkbench/python:3.11-full", id: `sha256:${"c".repeat(64)}`, sizeBytes: 1 },
+    };
+    const record = makeRecord({ baseImages });
+    expect(parseRunRecord(serializeRunRecord(record), FILE).baseImages).toEqual(baseImages);
+    expect(parseRunRecord(serializeRunRecord(makeRecord()), FILE).baseImages).toBeUndefined();
+    const bad = (mutate: (d: Obj) => void) =>
+      parseError(recordJson(mutate, record)).message;
+    expect(bad((d) => ((d.baseImages as Obj).tiny = (d.baseImages as Obj).slim))).toContain(
+      "baseImages.tiny: unknown base role",
+    );
+    expect(bad((d) => (((d.baseImages as Obj).slim as Obj).sizeBytes = "130MB"))).toContain(
+      "baseImages.slim.sizeBytes",
+    );
+    expect(bad((d) => delete ((d.baseImages as Obj).full as Obj).id)).toContain(
+      "baseImages.full.id",
+    );
+  });
+
   it("ignores fields it does not know", () => {
     const json = recordJson((d) => {
       d.futureField = { anything: 1 };
