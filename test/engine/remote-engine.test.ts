@@ -6,15 +6,11 @@
 // modern ladder (REMOTE_RUNGS) must PASS there, and nothing on that engine may hold the
 // credential: not an image (every image's `docker save`, gzip layers unpacked, config,
 // history), not a byte of its data root.
-import { execFile } from "node:child_process";
 import * as net from "node:net";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { finished } from "node:stream/promises";
-import * as zlib from "node:zlib";
 import Docker from "dockerode";
-import tar from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCommand } from "../../src/commands/run.js";
 import { loadConfig } from "../../src/config.js";
@@ -24,6 +20,7 @@ import { startFakeIndex, type FakeIndex } from "../helpers/fake-index.js";
 import { copyImage } from "./helpers/dockerd.js";
 import { startRemoteEngine, type RemoteEngine } from "./helpers/netns-engine.js";
 import { quietIO, runOptions } from "./helpers/run.js";
+import { filesUnder, grepTree, scanImage, tokenScanner } from "./helpers/secret-scan.js";
 
 const TOKEN = "r3mote-s3cr3t";
 // One rung of each kind: full and slim bases, a kept pip cache, one layer, shrinkbench's squash,
@@ -49,83 +46,6 @@ let outDir: string;
 let record: RunRecord;
 let exitCode: number;
 let printed = "";
-
-/** Counts the token in a stream of chunks, across chunk boundaries. */
-function scanner() {
-  const needle = Buffer.from(TOKEN);
-  let carry = Buffer.alloc(0);
-  let hits = 0;
-  return {
-    push(chunk: Buffer) {
-      const buf = Buffer.concat([carry, chunk]);
-      for (let i = buf.indexOf(needle); i >= 0; i = buf.indexOf(needle, i + 1)) hits++;
-      // Shorter than the needle: a hit is never counted twice.
-      carry = buf.subarray(Math.max(0, buf.length - needle.length + 1));
-    },
-    get hits() {
-      return hits;
-    },
-  };
-}
-
-/** The token in an image's `docker save` stream: every entry, gzip ones unpacked, streamed. */
-async function scanImage(docker: Docker, id: string): Promise<{ entries: number; hits: number }> {
-  const extract = tar.extract();
-  const stream = (await docker.getImage(id).get()) as NodeJS.ReadableStream;
-  stream.pipe(extract as unknown as NodeJS.WritableStream);
-  let entries = 0;
-  let hits = 0;
-  for await (const entry of extract) {
-    entries++;
-    const raw = scanner();
-    const unzipped = scanner();
-    let gunzip: zlib.Gunzip | undefined;
-    let done: Promise<unknown> | undefined;
-    let first = true;
-    for await (const c of entry as AsyncIterable<Buffer>) {
-      // gzip is decided by the entry's first bytes only (a later chunk may start with them).
-      if (first && c.length > 2 && c[0] === 0x1f && c[1] === 0x8b) {
-        gunzip = zlib.createGunzip();
-        gunzip.on("data", (d: Buffer) => unzipped.push(d));
-        done = finished(gunzip);
-      }
-      first = false;
-      raw.push(c);
-      gunzip?.write(c);
-    }
-    gunzip?.end();
-    await done;
-    hits += raw.hits + unzipped.hits;
-  }
-  return { entries, hits };
-}
-
-/** Files under `dir` that contain the token (grep -r, devices skipped); [] when none. */
-function grepTree(dir: string): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      "grep",
-      ["-rlaF", "-D", "skip", "--", TOKEN, dir],
-      { maxBuffer: 16 * 1024 * 1024 },
-      (err, stdout) => {
-        // grep: 0 found, 1 none found, 2 trouble (unreadable files are trouble we can't ignore).
-        const code = err ? (err as { code?: number }).code : 0;
-        if (code === 0 || code === 1) resolve(stdout.split("\n").filter((l) => l !== ""));
-        else reject(err);
-      },
-    );
-  });
-}
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await filesUnder(p)));
-    else out.push(p);
-  }
-  return out;
-}
 
 beforeAll(async () => {
   remote = await startRemoteEngine();
@@ -166,14 +86,14 @@ afterAll(async () => {
 
 describe("an engine on another host (tcp:// into a network namespace)", () => {
   it("(the searches find the token where it is: across chunks, and in a file of a tree)", async () => {
-    const s = scanner();
+    const s = tokenScanner(TOKEN);
     for (const part of ["xx r3mo", "te-s3c", "r3t yy r3mote-s3cr3t"]) s.push(Buffer.from(part));
     expect(s.hits).toBe(2);
     const dir = await mkdtemp(join(tmpdir(), "shrinkbench-grep-"));
     try {
       await writeFile(join(dir, "a"), "nothing");
       await writeFile(join(dir, "b"), Buffer.concat([Buffer.from([0, 1, 2]), Buffer.from(TOKEN)]));
-      expect(await grepTree(dir)).toEqual([join(dir, "b")]);
+      expect(await grepTree(dir, TOKEN)).toEqual([join(dir, "b")]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -252,14 +172,15 @@ except OSError as e:
     // Every byte of every rung image, as `docker save` gives it (gzip entries unpacked). The
     // layers of the other images are on disk in the data root, searched below.
     for (const r of record.rungs) {
-      const found = await scanImage(docker, r.image!.id);
+      const found = await scanImage(docker, r.image!.id, TOKEN);
       expect(found.entries, r.rung).toBeGreaterThan(1);
-      expect({ rung: r.rung, hits: found.hits }).toEqual({ rung: r.rung, hits: 0 });
+      const hits = found.rawHits + found.gzipHits;
+      expect({ rung: r.rung, hits }).toEqual({ rung: r.rung, hits: 0 });
     }
   });
 
   it("leaves no credential anywhere in that engine's data root (every layer, the build cache, logs), and no container behind", async () => {
-    expect(await grepTree(remote!.dataRoot)).toEqual([]);
+    expect(await grepTree(remote!.dataRoot, TOKEN)).toEqual([]);
     const containers = await remote!.docker.listContainers({ all: true });
     expect(containers.map((c) => c.Labels)).toEqual([]);
   });

@@ -3,20 +3,18 @@
 // the token: the whole `docker save` stream (gzip layers unpacked too), `docker history
 // --no-trunc`, the image config, and the run's results, logs and output.
 import Docker from "dockerode";
-import { readdir, readFile, rm, mkdtemp } from "node:fs/promises";
+import { readFile, rm, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gunzipSync } from "node:zlib";
-import tar from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCommand, type RunOptions } from "../../src/commands/run.js";
 import { resolveEndpoint } from "../../src/docker/endpoint.js";
 import type { RunRecord } from "../../src/types.js";
 import { startFakeIndex, type FakeIndex } from "../helpers/fake-index.js";
 import { removeByLabel } from "./helpers/docker.js";
+import { filesUnder, scanImage, tokenScanner } from "./helpers/secret-scan.js";
 
 const TOKEN = "s3cr3t-token";
-const NEEDLE = Buffer.from(TOKEN);
 const docker = new Docker(resolveEndpoint(undefined).modem);
 
 let upstream: FakeIndex;
@@ -24,60 +22,6 @@ let outDir: string;
 let record: RunRecord;
 let exitCode: number;
 let printed = "";
-
-/** Counts occurrences of NEEDLE in a stream of chunks, across chunk boundaries. */
-function scanner() {
-  let carry = Buffer.alloc(0);
-  let hits = 0;
-  return {
-    push(chunk: Buffer) {
-      const buf = Buffer.concat([carry, chunk]);
-      for (let i = buf.indexOf(NEEDLE); i >= 0; i = buf.indexOf(NEEDLE, i + 1)) hits++;
-      carry = buf.subarray(Math.max(0, buf.length - NEEDLE.length + 1));
-      // Do not count a hit twice: the carry is shorter than the needle.
-    },
-    get hits() {
-      return hits;
-    },
-  };
-}
-
-/** Scans the `docker save` stream of an image: raw bytes, and each entry, gunzipped if gzip. */
-async function scanSave(
-  id: string,
-): Promise<{ raw: number; entries: number; gzipLayers: number; layerHits: number }> {
-  const raw = scanner();
-  const extract = tar.extract();
-  let entries = 0;
-  let gzipLayers = 0;
-  let layerHits = 0;
-  const stream = (await docker.getImage(id).get()) as NodeJS.ReadableStream;
-  stream.on("data", (c: Buffer) => raw.push(c));
-  stream.pipe(extract as unknown as NodeJS.WritableStream);
-  for await (const entry of extract) {
-    entries++;
-    const chunks: Buffer[] = [];
-    for await (const c of entry as AsyncIterable<Buffer>) chunks.push(c);
-    const body = Buffer.concat(chunks);
-    if (body.length > 2 && body[0] === 0x1f && body[1] === 0x8b) {
-      gzipLayers++;
-      const s = scanner();
-      s.push(gunzipSync(body));
-      layerHits += s.hits;
-    }
-  }
-  return { raw: raw.hits, entries, gzipLayers, layerHits };
-}
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await filesUnder(p)));
-    else out.push(p);
-  }
-  return out;
-}
 
 beforeAll(async () => {
   upstream = await startFakeIndex({ root: "/opt/pypi", auth: { user: "user", password: TOKEN } });
@@ -120,7 +64,7 @@ afterAll(async () => {
 
 describe("an index URL with credentials", () => {
   it("(the scanner finds the token across chunk boundaries)", () => {
-    const s = scanner();
+    const s = tokenScanner(TOKEN);
     for (const part of ["xx s3cr", "3t-to", "ken yy s3cr3t-token"]) s.push(Buffer.from(part));
     expect(s.hits).toBe(2);
   });
@@ -146,9 +90,9 @@ describe("an index URL with credentials", () => {
 
   it("never appears in any layer of any rung image (docker save, gzip layers unpacked)", async () => {
     for (const r of record.rungs) {
-      const found = await scanSave(r.image!.id);
+      const found = await scanImage(docker, r.image!.id, TOKEN);
       expect(found.entries, r.rung).toBeGreaterThan(2);
-      expect({ rung: r.rung, raw: found.raw, gzip: found.layerHits }).toEqual({
+      expect({ rung: r.rung, raw: found.rawHits, gzip: found.gzipHits }).toEqual({
         rung: r.rung,
         raw: 0,
         gzip: 0,
