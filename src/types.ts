@@ -23,6 +23,11 @@ export interface Requirement {
   marker?: string;
   /** Direct reference (`name @ url`). */
   url?: string;
+  /**
+   * A direct reference to a package file on this machine (`./x.whl`, `name @ file:///x.whl`):
+   * its absolute path, found when the requirements were read. The run serves it to the builds.
+   */
+  localFile?: string;
   /** The logical line as written (continuations joined, comment removed). */
   line: string;
   source: SourceLocation;

@@ -17,7 +17,8 @@ import { createProgress, type ProgressEvent } from "../run/progress.js";
 import { RunRecorder, type RecordFiles } from "../results/recorder.js";
 import { useColor } from "../report/color.js";
 import { renderMarkdown, renderTable } from "../report/run.js";
-import { flattenConstraints, flattenRequirements } from "../requirements/flatten.js";
+import { rewriteDirectFiles } from "../requirements/direct-files.js";
+import { flattenRequirements } from "../requirements/flatten.js";
 import { loadRequirements } from "../requirements/load.js";
 import { runLadder } from "../run/runner.js";
 import { openRun, type RunSetup } from "../run/setup.js";
@@ -155,6 +156,9 @@ export async function prepareRun(opts: RunOptions) {
     );
   }
   const requirements = loadRequirements(opts.requirements, { allowEditable: false });
+  // Refused before any engine is touched: a URL with credentials that the package server does
+  // not serve for the builds (git+https://user:token@…). Package files' URLs are replaced.
+  flattenRequirements(rewriteDirectFiles(requirements, (f) => f.fileName));
   const ladder = selectRungs(await loadLadder(opts.ladder), opts.rungs);
   if (opts.referenceRung !== undefined && !ladder.rungs.some((r) => r.id === opts.referenceRung)) {
     throw new InputError(
@@ -206,8 +210,7 @@ export async function runCommand(
     builder: opts.builder,
     wheelCache: opts.wheelCache,
     sourcesMode: opts.sources,
-    requirementsText: flattenRequirements(prepared.requirements),
-    constraintsText: flattenConstraints(prepared.requirements),
+    requirements: prepared.requirements,
     labels: { [RUN_LABEL]: runId },
     env: io.env,
     engineOverride,
@@ -303,8 +306,9 @@ async function runRungs(
       ladder: prepared.ladder,
       bases: setup.bases,
       sources: setup.server.sources,
-      requirementsText: flattenRequirements(prepared.requirements),
-      constraintsText: flattenConstraints(prepared.requirements),
+      // Direct file references point at the package server in these (packages/run-sources.ts).
+      requirementsText: setup.server.requirementsText,
+      constraintsText: setup.server.constraintsText,
       appDir: opts.app,
       smoke: prepared.smoke,
       smokeFor: checked.smokeFor,

@@ -14,13 +14,17 @@
 //   credentials kept on the host and each file fetched once per run. With no index configured
 //   and no --no-index, pip's default index (PyPI) is proxied too, so that an unreachable PyPI
 //   answers 404 at once instead of pip retrying it for every package.
+// - direct-file-mount.ts: package files named by direct references in the requirements (a wheel
+//   on disk, `name @ https://…/x.whl`), each as `/d<N>/<file name>`.
 //
 // Only GET and HEAD; `..`, encoded or not, dot files and symlinks leading out of a mount's
 // root are refused.
 
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import type { DirectFile } from "../requirements/direct-files.js";
 import type { PackageSources } from "../types.js";
+import { DirectFileMount } from "./direct-file-mount.js";
 import type { DirectoryMount, MountInfo } from "./directory-mount.js";
 import { linksPage } from "./links-page.js";
 import { MountPlan } from "./mount-plan.js";
@@ -42,6 +46,8 @@ export interface IndexServer {
   warnings: string[];
   /** Requests served so far. */
   readonly requests: number;
+  /** The URL the builds fetch a direct file reference from (options.directFiles). */
+  urlOf(file: DirectFile): string | undefined;
   /** What the caching proxy did: upstream requests, downloads, cache hits. */
   readonly proxy: ProxyStats;
   /** Notes for the user (an upstream that cannot be reached), credentials masked. */
@@ -69,6 +75,8 @@ export interface IndexServerOptions {
    * false leaves it out. Default https://pypi.org/simple/.
    */
   defaultIndex?: string | false;
+  /** Package files named by direct references, served as `/d<N>/<file name>`. */
+  directFiles?: readonly DirectFile[];
 }
 
 /**
@@ -104,6 +112,7 @@ export async function startIndexServer(
     throw e;
   }
 
+  const direct = new DirectFileMount(options.directFiles ?? [], proxy);
   let mounts = new Map<string, DirectoryMount>();
   let requests = 0;
   const route = async (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -112,6 +121,7 @@ export async function startIndexServer(
       return sendText(req, res, 405, "method not allowed\n", { Allow: "GET, HEAD" });
     }
     if (!t) return notFound(req, res);
+    if (direct.has(t.prefix)) return direct.handle(t.prefix, t.segments, req, res);
     const mount = mounts.get(t.prefix);
     if (!mount && proxy.has(t.prefix)) {
       return proxy.handle(t.prefix, t.urlPath.slice(t.prefix.length + 1), t.query, req, res);
@@ -169,6 +179,10 @@ export async function startIndexServer(
     warnings: plan.warnings,
     get requests() {
       return requests;
+    },
+    urlOf(file) {
+      const p = direct.pathOf(file);
+      return p === undefined ? undefined : `${base}${p}`;
     },
     get proxy() {
       return { ...proxy.stats };

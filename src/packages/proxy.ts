@@ -91,6 +91,8 @@ export class PackageProxy {
   private readonly pages = new Map<string, Promise<Page>>();
   /** Expected digest of an upstream URL, from its link's `#sha256=` fragment. */
   private readonly digests = new Map<string, ExpectedDigest>();
+  /** Upstream URLs of direct references (addDirectFile), without credentials. */
+  private readonly direct = new Set<string>();
   private readonly client: UpstreamClient;
   private readonly cache: FileCache;
   private dynamic = 0;
@@ -153,6 +155,32 @@ export class PackageProxy {
       up.exact.add(p + normalisePath(url.search));
     }
     return `/${up.prefix}${url.pathname}${url.search}`;
+  }
+
+  /**
+   * Registers a package file named by a direct reference (`name @ https://user:tok@host/x.whl`):
+   * its credentials are kept for its origin, and `serveDirectFile` may fetch it. Returns the URL
+   * without credentials and fragment (what serveDirectFile takes).
+   */
+  addDirectFile(source: string): string {
+    const { url, authorization } = splitCredentials(source);
+    const m = /^#(sha256|sha384|sha512|sha224|md5)=([0-9a-f]+)$/i.exec(url.hash);
+    url.hash = "";
+    if (authorization) this.client.addCredential(url.href, url.origin, authorization);
+    if (!this.byOrigin.has(url.origin)) this.newUpstream(url.origin, maskUrl(source));
+    if (m) this.digests.set(url.href, { algo: m[1]!.toLowerCase(), hex: m[2]!.toLowerCase() });
+    this.direct.add(url.href);
+    return url.href;
+  }
+
+  /** Serves a file registered with addDirectFile, fetched once per run (and kept by --wheel-cache). */
+  async serveDirectFile(url: string, req: http.IncomingMessage, res: http.ServerResponse) {
+    if (!this.direct.has(url)) return sendText(req, res, 404, "not found\n");
+    const downReason = this.client.downReason(new URL(url).origin);
+    if (downReason !== undefined) {
+      return sendText(req, res, 404, `upstream unreachable (${downReason})\n`);
+    }
+    return this.serveFile(url, req, res);
   }
 
   private newUpstream(origin: string, label: string): Upstream {

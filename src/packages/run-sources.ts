@@ -1,14 +1,17 @@
 // A run's package sources, opened in the mode the engines need (sources-mode.ts): the package
 // server on this machine for local engines, or a wheelhouse fetched here and served on each
 // engine for engines on other machines. The one call the run pipeline makes; what it returns
-// is what the builds use, the notes for the record, and what the package server fetched.
+// is what the builds use (sources, and the requirements pointing at them), the notes for the
+// record, and what the package server fetched.
 
 import * as fsp from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Engine } from "../docker/engine.js";
 import { ShrinkbenchError } from "../errors.js";
-import type { PackageSources } from "../types.js";
+import { directFiles, rewriteDirectFiles } from "../requirements/direct-files.js";
+import { flattenConstraints, flattenRequirements } from "../requirements/flatten.js";
+import type { PackageSources, RequirementsSet } from "../types.js";
 import { serveWheelhouse } from "./engine-wheelhouse.js";
 import { startIndexServer, type IndexServer } from "./index-server.js";
 import type { ProxyStats } from "./proxy.js";
@@ -26,8 +29,14 @@ export interface OpenSourcesOptions {
   remoteHosts: readonly string[];
   /** The base images the ladder's rungs use that are available (python is read from them). */
   baseImages: readonly string[];
-  requirementsText: string;
-  constraintsText: string;
+  /**
+   * The requirements: their direct file references (a wheel on disk, `name @ https://…`) are
+   * served by the package server, and the texts the builds read point there. Without it,
+   * `requirementsText` and `constraintsText` are used as they are.
+   */
+  requirements?: RequirementsSet;
+  requirementsText?: string;
+  constraintsText?: string;
   /** Labels for what is created on the engines (the run's label), so cleanup finds it. */
   labels: Record<string, string>;
   /** --wheel-cache */
@@ -41,6 +50,9 @@ export interface RunSources {
   mode: SourcesMode;
   /** The sources as the builds must see them. */
   sources: PackageSources;
+  /** The requirements file the builds read: direct file references point at the sources. */
+  requirementsText: string;
+  constraintsText: string;
   /** Notes for the record: the mode and why, unreachable upstreams (credentials masked). */
   readonly notes: string[];
   /** What the package server fetched upstream. */
@@ -87,10 +99,33 @@ export async function openRunSources(opts: OpenSourcesOptions): Promise<RunSourc
     notes.push(n);
     opts.onNote?.(n);
   };
+  const files = opts.requirements ? directFiles(opts.requirements) : [];
   const server: IndexServer = await startIndexServer(opts.sources, {
     cacheDir: opts.cacheDir,
     onNote: note,
+    directFiles: files,
   });
+  // The texts as pip on this machine or an engine on it reads them (the package server's URLs).
+  const texts = (urlOf: (f: (typeof files)[number]) => string) => {
+    if (!opts.requirements) {
+      return {
+        requirementsText: opts.requirementsText ?? "",
+        constraintsText: opts.constraintsText ?? "",
+      };
+    }
+    const set = rewriteDirectFiles(opts.requirements, urlOf);
+    return {
+      requirementsText: flattenRequirements(set),
+      constraintsText: flattenConstraints(set),
+    };
+  };
+  let local: ReturnType<typeof texts>;
+  try {
+    local = texts((f) => server.urlOf(f)!);
+  } catch (e) {
+    await server.close();
+    throw e;
+  }
   if (choice.mode === "wheelhouse" && opts.baseImages.length === 0) {
     // Every rung will be SKIPPED (no base image): there is nothing to fetch a wheelhouse for.
     choice.mode = "server";
@@ -103,6 +138,7 @@ export async function openRunSources(opts: OpenSourcesOptions): Promise<RunSourc
     return {
       mode: "server",
       sources: server.sources,
+      ...local,
       notes,
       get proxy() {
         return server.proxy;
@@ -118,9 +154,8 @@ export async function openRunSources(opts: OpenSourcesOptions): Promise<RunSourc
   };
   try {
     const targets = await readTargets(opts.engines[0]!, opts.baseImages, opts.labels);
-    const files = await fetchWheelhouse({
-      requirementsText: opts.requirementsText,
-      constraintsText: opts.constraintsText,
+    const fetched = await fetchWheelhouse({
+      ...local,
       sources: server.sources,
       targets,
       dir,
@@ -130,13 +165,13 @@ export async function openRunSources(opts: OpenSourcesOptions): Promise<RunSourc
     await server.close();
     const served = await serveWheelhouse(opts.engines, {
       dir,
-      files,
+      files: fetched,
       image: opts.baseImages[0]!,
       labels: opts.labels,
     });
-    const bytes = files.reduce((n, f) => n + f.size, 0);
+    const bytes = fetched.reduce((n, f) => n + f.size, 0);
     note(
-      `package sources: a wheelhouse (${choice.reason}): ${files.length} files, ${(bytes / 1e6).toFixed(1)} MB fetched once on this machine for python ${targets.map((t) => t.version).join(", ")}, sent to each engine and served to its builds on its own 127.0.0.1 (--no-index)`,
+      `package sources: a wheelhouse (${choice.reason}): ${fetched.length} files, ${(bytes / 1e6).toFixed(1)} MB fetched once on this machine for python ${targets.map((t) => t.version).join(", ")}, sent to each engine and served to its builds on its own 127.0.0.1 (--no-index)`,
     );
     return {
       mode: "wheelhouse",
@@ -146,11 +181,13 @@ export async function openRunSources(opts: OpenSourcesOptions): Promise<RunSourc
         extraIndexUrls: [],
         trustedHosts: [],
       },
+      // pip download keeps a direct reference's file under its own name in the wheelhouse.
+      ...texts((f) => `${served.url.replace(/\/?$/, "/")}${encodeURIComponent(f.fileName)}`),
       notes,
       get proxy() {
         return server.proxy;
       },
-      wheelhouse: { files: files.length, bytes },
+      wheelhouse: { files: fetched.length, bytes },
       close: async () => {
         await served.stop();
         await cleanup();

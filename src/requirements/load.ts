@@ -10,7 +10,13 @@ import { InputError, at } from "../errors.js";
 import type { Requirement, RequirementsSet } from "../types.js";
 import { quote } from "./line-error.js";
 import { parseRequirementsText, type IncludeLine } from "./parse.js";
-import { isLocalReference, isUrl, requirementKind, type RequirementKind } from "./references.js";
+import {
+  isArchiveName,
+  isLocalReference,
+  isUrl,
+  requirementKind,
+  type RequirementKind,
+} from "./references.js";
 
 /** Largest requirements file the default reader accepts. */
 export const MAX_FILE_BYTES = 16 * 1024 * 1024;
@@ -20,6 +26,10 @@ export interface LoadOptions {
   readFile?: (p: string) => string;
   /** Accept `-e` and local path requirements (they need the project folder in the context). */
   allowEditable?: boolean;
+  /** True when the path is a regular file (package files named by path); default: fs.statSync. */
+  isFile?: (p: string) => boolean;
+  /** The folder plain relative paths are also looked for in, after the file's own; default: cwd. */
+  cwd?: string;
 }
 
 /** Decodes a requirements file: UTF-8 (BOM optional), or UTF-16 with a BOM (PowerShell's `>`). */
@@ -114,22 +124,12 @@ function editableError(req: Requirement, kind: RequirementKind): InputError {
       "drop the -e to install it as a regular package",
     );
   }
-  // `pip freeze` writes `name @ file:///...` for what was installed from a local build (conda's
-  // feedstocks, a wheel built by hand): a path on the author's machine.
+  // `pip freeze` writes `name @ file:///...` for what was installed from a local build: a path
+  // on the author's machine.
   if (kind === "local" && req.name !== "" && /^file:/i.test(req.url ?? "")) {
     const file = localPath(req.url!);
-    const version = wheelVersion(req.url!);
-    const pin = `${req.rawName}==${version ?? "VERSION"}`;
-    if (file === undefined || !fs.existsSync(file)) {
-      return new InputError(
-        `${where}: ${req.rawName} @ ${req.url!.replace(/#.*$/, "")} points to a file that does not exist here (pip freeze records where a package was installed from on the machine that wrote this file)`,
-        `pin it from an index instead: ${pin} (\`pip list --format=freeze\` writes pins, not paths)`,
-      );
-    }
-    return new InputError(
-      `${where}: ${quote(req.line)} installs a file from this machine, which the build context does not hold`,
-      `put the file in a folder and pass --find-links DIR, then write ${pin}`,
-    );
+    if (file === undefined || !fs.existsSync(file))
+      return missingFileError(req, [file ?? req.url!]);
   }
   return new InputError(
     `${where}: ${quote(req.line)} installs from the project folder, which the build context does not hold`,
@@ -203,7 +203,12 @@ export function loadRequirements(file: string, options: LoadOptions = {}): Requi
         const kind = requirementKind(req);
         if (constraint) {
           checkConstraint(req, kind);
+          if (kind === "local" && isArchiveName(req.url!))
+            req.localFile = findPackageFile(req, options);
           set.constraints.push(req);
+        } else if (kind === "local" && isArchiveName(req.url!)) {
+          req.localFile = findPackageFile(req, options);
+          set.requirements.push(req);
         } else {
           if ((kind === "editable" || kind === "local") && !options.allowEditable) {
             throw editableError(req, kind);
@@ -244,4 +249,53 @@ function wheelVersion(url: string): string | undefined {
   const wheel = /^[^-]+-([^-]+)-.*\.whl$/i.exec(base);
   if (wheel) return wheel[1];
   return /^.+?-(\d[^-]*?)\.(?:tar\.gz|zip|tgz)$/i.exec(base)?.[1];
+}
+
+function defaultIsFile(p: string): boolean {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Where a wheel or archive named by path may be: the paths looked at, in order. */
+export function packageFileCandidates(req: Requirement, cwd: string): string[] {
+  const ref = req.url!.replace(/#.*$/, "");
+  if (/^file:/i.test(ref)) {
+    const p = localPath(ref);
+    if (p !== undefined) return [p];
+  }
+  const p = ref.replace(/^file:/i, "");
+  if (path.isAbsolute(p)) return [path.normalize(p)];
+  // Read from the requirements file's folder, so the file works from any directory; pip itself
+  // reads from the current directory, which is tried second.
+  return [...new Set([path.resolve(path.dirname(req.source.file), p), path.resolve(cwd, p)])];
+}
+
+/** The absolute path of a package file a requirement names; InputError when it is not there. */
+function findPackageFile(req: Requirement, options: LoadOptions): string {
+  const isFile = options.isFile ?? defaultIsFile;
+  const candidates = packageFileCandidates(req, options.cwd ?? process.cwd());
+  const found = candidates.find((c) => isFile(c));
+  if (found === undefined) throw missingFileError(req, candidates);
+  return found;
+}
+
+function missingFileError(req: Requirement, lookedAt: string[]): InputError {
+  const where = at(req.source.file, req.source.line);
+  const version = wheelVersion(req.url!);
+  const pin = `${req.rawName || "NAME"}==${version ?? "VERSION"}`;
+  const file = path.basename(req.url!.replace(/[#?].*$/, ""));
+  const looked = `looked for ${lookedAt.join(", then ")}`;
+  if (/^file:/i.test(req.url!) && req.name !== "") {
+    return new InputError(
+      `${where}: ${req.rawName} @ ${req.url!.replace(/#.*$/, "")} points to a file that does not exist here (${looked}; pip freeze records where a package was installed from on the machine that wrote this file)`,
+      `copy ${file} next to the requirements file and write ./${file}, or pin it from an index instead: ${pin} (\`pip list --format=freeze\` writes pins, not paths)`,
+    );
+  }
+  return new InputError(
+    `${where}: ${quote(req.url!)}: no such file (${looked})`,
+    `relative paths are read from the requirements file's folder: put ${file} there, or pin the package from an index instead: ${pin}`,
+  );
 }

@@ -104,13 +104,20 @@ function logicalLines(lines: string[], file: string): LogicalLine[] {
 
 // ------------------------------------------------------------------------------ line parsing
 
-function parseRequirementLine(text: string, source: SourceLocation): Requirement {
-  // pip's break_args_options: the first whitespace-separated token starting with "-" begins the
-  // per-requirement options.
+/**
+ * pip's break_args_options: a requirement line's requirement and its per-requirement options
+ * (`--hash=...`), split at the first whitespace-separated token starting with "-".
+ */
+export function splitRequirementLine(text: string): { requirement: string; options: string } {
   const words = text.split(/\s+/);
   const firstOpt = words.findIndex((w, k) => k > 0 && w.startsWith("-"));
-  const reqPart = firstOpt < 0 ? text : text.slice(0, indexOfWord(text, firstOpt)).trim();
-  const optPart = firstOpt < 0 ? "" : text.slice(indexOfWord(text, firstOpt));
+  if (firstOpt < 0) return { requirement: text, options: "" };
+  const at = indexOfWord(text, firstOpt);
+  return { requirement: text.slice(0, at).trim(), options: text.slice(at) };
+}
+
+function parseRequirementLine(text: string, source: SourceLocation): Requirement {
+  const { requirement: reqPart, options: optPart } = splitRequirementLine(text);
   for (const opt of parseOptionTokens(shellSplit(optPart))) {
     if (!opt.spec.perRequirement) {
       throw new LineError(

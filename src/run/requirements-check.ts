@@ -9,7 +9,6 @@ import { applicableRequirements, type LeftOut } from "../requirements/applicable
 import type { MarkerEnvironment } from "../requirements/markers.js";
 import { InputError } from "../errors.js";
 import { RUN_LABEL } from "../ladder/plan.js";
-import { flattenConstraints, flattenRequirements } from "../requirements/flatten.js";
 import type { Ladder, PackageSources, Requirement, RequirementsSet, RunRecord } from "../types.js";
 import { resolveCheck } from "./resolve-check.js";
 import type { RunSetup } from "./setup.js";
@@ -156,8 +155,8 @@ export async function checkRequirements(
         engine,
         image,
         requirements: prepared.requirements,
-        requirementsText: flattenRequirements(prepared.requirements),
-        constraintsText: flattenConstraints(prepared.requirements),
+        requirementsText: setup.server.requirementsText,
+        constraintsText: setup.server.constraintsText,
         sources: prepared.sources,
         buildSources: setup.server.sources,
         labels,

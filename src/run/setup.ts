@@ -8,7 +8,7 @@ import type { Config } from "../config.js";
 import type { BaseImages } from "../ladder/plan.js";
 import { openRunSources, type RunSources } from "../packages/run-sources.js";
 import type { SourcesRequest } from "../packages/sources-mode.js";
-import type { BaseRole, EngineInfo, Ladder, PackageSources } from "../types.js";
+import type { BaseRole, EngineInfo, Ladder, PackageSources, RequirementsSet } from "../types.js";
 import { ensureBases } from "./bases.js";
 import { canBuildOn, isLocalEndpoint, mergeBases, resolveEndpoints } from "./engines.js";
 
@@ -24,9 +24,11 @@ export interface SetupOptions {
   wheelCache?: string;
   /** --sources: how the builds reach their packages (auto: by where the engines are). */
   sourcesMode?: SourcesRequest;
-  /** What the wheelhouse of an engine on another machine is fetched for. */
-  requirementsText: string;
-  constraintsText: string;
+  /**
+   * The requirements: what the wheelhouse of an engine on another machine is fetched for, and
+   * the direct file references the package server serves (RunSources has the builds' texts).
+   */
+  requirements: RequirementsSet;
   /** Labels of what the run creates on the engines (the run's own). */
   labels: Record<string, string>;
   env: NodeJS.ProcessEnv;
@@ -115,8 +117,7 @@ export async function openRun(opts: SetupOptions): Promise<RunSetup> {
     engines,
     remoteHosts,
     baseImages: usedBaseImages(opts.ladder, bases),
-    requirementsText: opts.requirementsText,
-    constraintsText: opts.constraintsText,
+    requirements: opts.requirements,
     labels: opts.labels,
     cacheDir: opts.wheelCache,
     onNote: opts.onNote,

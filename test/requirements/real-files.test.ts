@@ -137,18 +137,13 @@ describe("pip freeze output", () => {
     expect(err.hint).toMatch(/numpy==1\.26\.4/);
   });
 
-  it("a local wheel that exists is refused with how to serve it (--find-links)", () => {
+  it("a local wheel that exists is installed: the run serves it to the builds", () => {
     const whl = path.join(dir, SIX);
     fs.copyFileSync(path.join(WHEELS, SIX), whl);
-    const err = inputError(() =>
-      loadRequirements("freeze.txt", {
-        readFile: files({ "freeze.txt": `six @ file://${whl}\n` }),
-      }),
-    );
-    expect(err.message).toMatch(/installs a file from this machine/);
-    expect(err.hint).toBe(
-      "put the file in a folder and pass --find-links DIR, then write six==1.17.0",
-    );
+    const set = loadRequirements("freeze.txt", {
+      readFile: files({ "freeze.txt": `six @ file://${whl}\n` }),
+    });
+    expect(set.requirements[0]).toMatchObject({ name: "six", localFile: whl });
   });
 });
 
