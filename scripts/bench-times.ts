@@ -42,6 +42,8 @@ interface Row {
   /** Whether the ratio's pooled CV is lower than the seconds'. */
   ratioSteadier?: boolean;
   busyRounds: number;
+  /** The image's size in each run: the same requirements and bases must give the same bytes. */
+  sizeBytes: number[];
 }
 
 function variation(perRun: number[][]): Variation | undefined {
@@ -103,14 +105,17 @@ async function main(): Promise<void> {
       rung: first.rung,
       seconds,
       ...(ratio ? { ratio, ratioSteadier: ratio.pooled < seconds.pooled } : {}),
+      sizeBytes: sides.map((r) => r!.image?.sizeBytes ?? -1),
       busyRounds: sides.reduce(
         (n, r) =>
-          n + (r!.buildLoad ?? []).filter((l) => l.loadBefore > l.cpus || l.concurrentBuilds).length,
+          n +
+          (r!.buildLoad ?? []).filter((l) => l.loadBefore > l.cpus || l.concurrentBuilds).length,
         0,
       ),
     });
   }
   const withRatio = rows.filter((r) => r.ratio);
+  const sizesDiffer = rows.filter((r) => new Set(r.sizeBytes).size > 1);
   const medianOf = (xs: number[]) => summarize(xs)?.median;
   const summary = {
     rungs: rows.length,
@@ -153,6 +158,7 @@ async function main(): Promise<void> {
     wallSeconds: wall,
     summary,
     ratiosTravel,
+    sizesIdentical: sizesDiffer.length === 0,
     rows,
   };
   const busy = !quiet.idle || (loadSpread?.median ?? 0) > cpus().length;
@@ -182,6 +188,10 @@ async function main(): Promise<void> {
     ratiosTravel
       ? "**Ratios travel better than seconds** on this evidence."
       : "**Ratios did not vary less than seconds** on this evidence.",
+    "",
+    sizesDiffer.length === 0
+      ? `Sizes: every rung's image had the same size to the byte in all ${RUNS} runs.`
+      : `Sizes differed between runs: ${sizesDiffer.map((r) => `${r.rung} ${r.sizeBytes.join(" / ")} bytes`).join("; ")}.`,
     "",
   ].join("\n");
   writeResults("bench-times", result, md);
