@@ -106,6 +106,17 @@ export async function main(argv: string[]): Promise<number> {
             array: true,
             describe: "most layers allowed, optionally per rung: slim=12",
           })
+          .option("max-build-ratio-growth", {
+            type: "string",
+            array: true,
+            describe:
+              "gate build time (off by default): allowed growth of each rung's cold build time as a ratio to the reference rung's, e.g. 20% or slim-strip=30%; fails only beyond the noise of both runs",
+          })
+          .option("build-ratio-margin", {
+            type: "string",
+            describe:
+              "the noise assumed around a ratio measured once (a run without --repeat): default 25%",
+          })
           .option("update-baseline", {
             type: "boolean",
             default: false,
@@ -137,6 +148,8 @@ export async function main(argv: string[]): Promise<number> {
           maxWastedPercent: a["max-wasted-percent"],
           minEfficiency: a["min-efficiency"],
           ciConfig: a["ci-config"],
+          maxBuildRatioGrowth: a["max-build-ratio-growth"],
+          buildRatioMargin: a["build-ratio-margin"],
           config: a.config,
         };
         if (a.current) {

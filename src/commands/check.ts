@@ -19,10 +19,11 @@ import { CONFIG_FILE, loadConfig, type Config } from "../config.js";
 import { EXIT, InputError } from "../errors.js";
 import { loadDiveCi } from "../results/dive-ci.js";
 import { readRunRecord, writeRunRecord } from "../results/record.js";
+import { timeGateFromFlags, type TimeGateFlags } from "../results/time-gate.js";
 import type { RunRecord } from "../types.js";
 import { runCommand, type RunIO, type RunOptions } from "./run.js";
 
-export interface CheckOptions extends BudgetFlags {
+export interface CheckOptions extends BudgetFlags, TimeGateFlags {
   /** The baseline run record. May be absent only with updateBaseline (the first baseline). */
   baseline: string;
   /** The run record to check. */
@@ -56,6 +57,7 @@ async function loadBudgets(opts: CheckOptions): Promise<Budgets> {
 /** Runs the check and returns the exit code: 0 within budget, 1 a budget exceeded. */
 export async function checkCommand(opts: CheckOptions): Promise<number> {
   const env = opts.env ?? process.env;
+  const timeGate = timeGateFromFlags(opts);
   const budgets = await loadBudgets(opts);
   const current = await readRunRecord(opts.current);
 
@@ -100,6 +102,7 @@ export async function checkCommand(opts: CheckOptions): Promise<number> {
   const report: CheckReport = compareRuns(baseline, current, budgets, {
     baselineFile: opts.baseline,
     currentFile: opts.current,
+    ...(timeGate ? { timeGate } : {}),
   });
   let exitCode: number = report.exitCode;
   if (opts.updateBaseline) {

@@ -17,6 +17,7 @@ const STATUS_LABEL: Record<CheckStatus, string> = {
   "too-much-waste": "❌ too much waste",
   "low-efficiency": "❌ low efficiency",
   "newly-failing": "❌ newly failing",
+  "build-time-grew": "❌ build time grew",
   "still-failing": "⚠️ failing (also in baseline)",
   "new-rung": "🆕 new rung",
   "missing-rung": "⚠️ missing",

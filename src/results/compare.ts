@@ -16,6 +16,8 @@ import {
   hasWasteLimits,
 } from "./waste-gates.js";
 import { formatBytes, formatPercent, formatSignedBytes } from "../units.js";
+import { builderChangeNotes } from "./builder-change.js";
+import { applyTimeChecks, checkBuildTimes, type TimeCheck, type TimeGate } from "./time-gate.js";
 
 /** What the check found for one rung. */
 export type CheckStatus =
@@ -33,6 +35,8 @@ export type CheckStatus =
   | "low-efficiency"
   /** PASS in the baseline, FAILED now. */
   | "newly-failing"
+  /** Build time as a ratio to the reference rung grew past --max-build-ratio-growth, beyond the noise. */
+  | "build-time-grew"
   /** FAILED in the baseline and now: not a regression, but not a result either. */
   | "still-failing"
   /** In the current run only. */
@@ -50,6 +54,7 @@ export const FAILING_STATUSES: readonly CheckStatus[] = [
   "too-much-waste",
   "low-efficiency",
   "newly-failing",
+  "build-time-grew",
 ];
 
 /** A broken budget or a regression, in words. */
@@ -60,7 +65,8 @@ export interface CheckProblem {
     | "too-many-layers"
     | "too-much-waste"
     | "low-efficiency"
-    | "newly-failing";
+    | "newly-failing"
+    | "build-time-grew";
   message: string;
 }
 
@@ -91,6 +97,8 @@ export interface RungCheck {
   problems: CheckProblem[];
   /** Remarks that do not fail the check. */
   notes: string[];
+  /** The build-time gate's verdict, when it was asked for (time-gate.ts). */
+  buildTime?: TimeCheck;
 }
 
 /** The run a side of the comparison came from. */
@@ -124,6 +132,8 @@ export interface CheckReport {
 export interface CompareOptions {
   baselineFile?: string;
   currentFile?: string;
+  /** The build-time gate (--max-build-ratio-growth); off when absent. */
+  timeGate?: TimeGate;
 }
 
 function side(r: RungResult): RungSide {
@@ -396,11 +406,16 @@ export function compareRuns(
   );
 
   const notes: string[] = [];
+  if (opts.timeGate) {
+    const gate = opts.timeGate;
+    notes.push(...applyTimeChecks(rungs, checkBuildTimes(baseline, current, gate), gate));
+  }
   const requirementsChanged = baseline.requirements.hash !== current.requirements.hash;
   if (requirementsChanged) notes.push(...requirementNotes(baseline, current));
   if (baseline.ladder.name !== current.ladder.name) {
     notes.push(`ladder changed: ${baseline.ladder.name} → ${current.ladder.name}`);
   }
+  notes.push(...builderChangeNotes(baseline, current));
   if (current.interrupted) {
     notes.push("the current run was interrupted: rungs it did not reach are missing");
   }

@@ -250,3 +250,35 @@ describe("checkCommand", () => {
     });
   });
 });
+
+describe("check --max-build-ratio-growth", () => {
+  beforeEach(async () => {
+    const base = makeRecord();
+    // multi-stage built in 100 s where slim took 36.2 s: its ratio to slim went 1.00× → 2.76×
+    await writeRecord(
+      currentPath,
+      makeRecord({
+        runId: "cur",
+        rungs: [base.rungs[0]!, base.rungs[1]!, { ...base.rungs[2]!, buildSeconds: 100 }],
+      }),
+    );
+  });
+
+  it("does not gate on build time unless asked", async () => {
+    expect(await run()).toBe(0);
+    expect(out.join("")).not.toMatch(/build time/);
+  });
+
+  it("fails a rung whose ratio to slim grew beyond the limit and the noise", async () => {
+    expect(await run({ maxBuildRatioGrowth: ["20%"] })).toBe(1);
+    const md = out.join("");
+    expect(md).toMatch(/\| ❌ build time grew \|/);
+    expect(md).toMatch(/1\.00× → 2\.76× slim's \(\+176%, over its 20\.0% budget, beyond the noise/);
+    expect(md).toMatch(/one sample, ±25\.0% assumed/);
+  });
+
+  it("refuses a margin without a limit before reading any record", async () => {
+    const err = await rejection(run({ buildRatioMargin: "10%", current: join(dir, "none.json") }));
+    expect(err.message).toMatch(/--build-ratio-margin without --max-build-ratio-growth/);
+  });
+});
