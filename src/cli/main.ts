@@ -96,6 +96,12 @@ export async function main(argv: string[]): Promise<number> {
             array: true,
             describe: "allowed growth over the baseline: 5% or 20MB, optionally per rung: slim=5%",
           })
+          .option("max-growth-above-base", {
+            type: "string",
+            array: true,
+            describe:
+              "allowed growth of the bytes a rung adds above its base image (a moved base tag does not count): 5% (of those bytes in the baseline) or 20MB, optionally per rung: slim=5%",
+          })
           .option("max-size", {
             type: "string",
             array: true,
@@ -142,6 +148,7 @@ export async function main(argv: string[]): Promise<number> {
           format: a.format as "markdown" | "json",
           updateBaseline: a["update-baseline"],
           maxGrowth: a["max-growth"],
+          maxGrowthAboveBase: a["max-growth-above-base"],
           maxSize: a["max-size"],
           maxLayers: a["max-layers"],
           maxWasted: a["max-wasted"],

@@ -12,6 +12,7 @@ export const CHECK_REPORT_VERSION = 1;
 const STATUS_LABEL: Record<CheckStatus, string> = {
   ok: "✅ ok",
   "grew-over-budget": "❌ grew over budget",
+  "grew-above-base": "❌ grew over budget above its base",
   "over-max-size": "❌ over max size",
   "too-many-layers": "❌ too many layers",
   "too-much-waste": "❌ too much waste",
@@ -35,7 +36,11 @@ function changeCell(r: RungCheck): string {
   if (r.deltaBytes === undefined) return "—";
   const pct =
     r.deltaRatio === undefined ? "" : ` (${formatPercent(r.deltaRatio, { signed: true })})`;
-  return `${formatSignedBytes(r.deltaBytes)}${pct}`;
+  // A moved base: how much of the change is the base's, so the row reads right on its own
+  // (nothing when that is 0 bytes: same size, or a rung FROM scratch).
+  const base =
+    r.base?.changed && r.base.deltaBytes ? `, base ${formatSignedBytes(r.base.deltaBytes)}` : "";
+  return `${formatSignedBytes(r.deltaBytes)}${pct}${base}`;
 }
 
 function runLine(label: string, s: RunSummary): string {

@@ -3,6 +3,8 @@
 //
 // Flags (each may be repeated, and each takes either VALUE for every rung or RUNG=VALUE):
 //   --max-growth 5%            growth over the baseline, relative ("5%") or absolute ("20MB")
+//   --max-growth-above-base 5% growth of the bytes the rung adds above its base image, so that
+//                              a moved base tag alone does not fail the check
 //   --max-size slim=300MB      absolute size of the image (units: see units.ts)
 //   --max-layers 30            number of layers of the image
 //   --max-wasted 20MB          wasted bytes (docs/inspect.md; needs the rung's inspection)
@@ -10,7 +12,7 @@
 //   --min-efficiency 0.95      Σ smallest copy / Σ cumulative, as dive computes it
 //
 // Config (shrinkbench.config.json):
-//   "budgets": { "*": { "maxGrowth": "5%", "maxSize": "2GB", "maxLayers": 30,
+//   "budgets": { "*": { "maxGrowth": "5%", "maxGrowthAboveBase": "5%", "maxSize": "2GB", "maxLayers": 30,
 //                       "maxWasted": "20MB", "maxWastedPercent": "5%", "minEfficiency": 0.95 },
 //                "slim": { "maxSize": "300MB" } }
 //
@@ -39,6 +41,8 @@ export type GrowthLimit =
 /** The limits that apply to one rung. A missing field is no limit. */
 export interface Budget extends WasteLimits {
   maxGrowth?: GrowthLimit;
+  /** Growth of the bytes above the base image (a ratio is of the baseline's bytes above it). */
+  maxGrowthAboveBase?: GrowthLimit;
   maxSizeBytes?: number;
   maxLayers?: number;
 }
@@ -61,6 +65,7 @@ export type FlagValue = string | number | readonly (string | number)[] | undefin
 
 export interface BudgetFlags {
   maxGrowth?: FlagValue;
+  maxGrowthAboveBase?: FlagValue;
   maxSize?: FlagValue;
   maxLayers?: FlagValue;
   maxWasted?: FlagValue;
@@ -74,6 +79,9 @@ const FLAG_HINTS = {
   "--max-growth":
     "write a percentage of the baseline size (--max-growth 5%) or a size (--max-growth 20MB), " +
     "optionally for one rung (--max-growth slim=5%)",
+  "--max-growth-above-base":
+    "write a percentage of the bytes the rung added above its base in the baseline " +
+    "(--max-growth-above-base 5%) or a size (20MB), optionally for one rung (slim=5%)",
   "--max-size": `write a size, optionally for one rung (--max-size slim=300MB); ${SIZE_UNITS_HINT}`,
   "--max-layers": "write a whole number, optionally for one rung (--max-layers slim=12)",
   "--max-wasted": `${WASTE_HINTS.maxWasted}, optionally for one rung (--max-wasted slim=20MB)`,
@@ -140,6 +148,11 @@ export function budgetsFromFlags(flags: BudgetFlags): Budgets {
   for (const raw of flagValues(flags.maxGrowth)) {
     add("--max-growth", raw, (text, what) => ({ maxGrowth: parseGrowth(text, what) }));
   }
+  for (const raw of flagValues(flags.maxGrowthAboveBase)) {
+    add("--max-growth-above-base", raw, (text, what) => ({
+      maxGrowthAboveBase: parseGrowth(text, what),
+    }));
+  }
   for (const raw of flagValues(flags.maxSize)) {
     add("--max-size", raw, (text, what) => ({ maxSizeBytes: parseSize(text, what) }));
   }
@@ -171,6 +184,7 @@ export function budgetsFromRulesFile(limits: WasteLimits, origin: string): Budge
 
 const CONFIG_KEYS = [
   "maxGrowth",
+  "maxGrowthAboveBase",
   "maxSize",
   "maxLayers",
   "maxWasted",
@@ -178,7 +192,8 @@ const CONFIG_KEYS = [
   "minEfficiency",
 ] as const;
 const CONFIG_HINT =
-  'budgets maps a rung id or "*" to { "maxGrowth": "5%" | "20MB", "maxSize": "300MB", ' +
+  'budgets maps a rung id or "*" to { "maxGrowth": "5%" | "20MB", "maxGrowthAboveBase": "5%", ' +
+  '"maxSize": "300MB", ' +
   '"maxLayers": 30, "maxWasted": "20MB", "maxWastedPercent": "5%", "minEfficiency": 0.95 }';
 
 /**
@@ -200,14 +215,14 @@ export function budgetsFromConfig(value: unknown, file: string): Budgets {
     const budget: Budget = {};
     for (const [key, v] of Object.entries(block)) {
       const what = `${file}: ${path}.${key}`;
-      if (key === "maxGrowth") {
+      if (key === "maxGrowth" || key === "maxGrowthAboveBase") {
         if (typeof v !== "string") {
           return fail(
             `${path}.${key}`,
             `expected a string such as "5%" or "20MB", got ${describeValue(v)}`,
           );
         }
-        budget.maxGrowth = parseGrowth(v, what);
+        budget[key] = parseGrowth(v, what);
       } else if (key === "maxSize") {
         if (typeof v === "number") {
           if (!Number.isSafeInteger(v) || v < 0) {
@@ -259,6 +274,7 @@ export function budgetForRung(budgets: Budgets, rung: string): Budget {
   const result: Budget = {};
   for (const key of [
     "maxGrowth",
+    "maxGrowthAboveBase",
     "maxSizeBytes",
     "maxLayers",
     "maxWastedBytes",
@@ -297,6 +313,9 @@ export function formatGrowthLimit(limit: GrowthLimit): string {
 export function describeBudget(budget: Budget): string {
   const parts: string[] = [];
   if (budget.maxGrowth) parts.push(formatGrowthLimit(budget.maxGrowth));
+  if (budget.maxGrowthAboveBase) {
+    parts.push(`${formatGrowthLimit(budget.maxGrowthAboveBase)} above base`);
+  }
   if (budget.maxSizeBytes !== undefined) parts.push(`≤ ${formatBytes(budget.maxSizeBytes)}`);
   if (budget.maxLayers !== undefined) parts.push(`≤ ${budget.maxLayers} layers`);
   for (const gate of wasteGates(budget)) parts.push(gate.describe());

@@ -1,11 +1,20 @@
 // Compare a run with a baseline run, rung by rung, against size budgets. Pure: no I/O.
 
 import {
+  aboveBase,
+  baseChangeNote,
+  baseRecordNotes,
+  compareBase,
+  type AboveBase,
+  type BaseComparison,
+} from "./base-change.js";
+import {
   budgetForRung,
   formatGrowthLimit,
   unmatchedBudgets,
   type Budget,
   type Budgets,
+  type GrowthLimit,
 } from "./budget.js";
 import { EXIT } from "../errors.js";
 import type { RunRecord, RungInspection, RungResult, RungStatus } from "../types.js";
@@ -25,6 +34,8 @@ export type CheckStatus =
   | "ok"
   /** Grew over the baseline by more than --max-growth. */
   | "grew-over-budget"
+  /** The bytes above the base image grew by more than --max-growth-above-base. */
+  | "grew-above-base"
   /** Larger than --max-size. */
   | "over-max-size"
   /** More layers than --max-layers. */
@@ -49,6 +60,7 @@ export type CheckStatus =
 /** The statuses that fail the check (exit 1). */
 export const FAILING_STATUSES: readonly CheckStatus[] = [
   "grew-over-budget",
+  "grew-above-base",
   "over-max-size",
   "too-many-layers",
   "too-much-waste",
@@ -61,6 +73,7 @@ export const FAILING_STATUSES: readonly CheckStatus[] = [
 export interface CheckProblem {
   kind:
     | "grew-over-budget"
+    | "grew-above-base"
     | "over-max-size"
     | "too-many-layers"
     | "too-much-waste"
@@ -91,6 +104,10 @@ export interface RungCheck {
   deltaBytes?: number;
   /** deltaBytes / baseline size; absent when the baseline size is 0. */
   deltaRatio?: number;
+  /** The rung's base image in both runs: whether it changed, and by how many bytes. */
+  base?: BaseComparison;
+  /** The bytes the rung adds above its base image, in both runs (both passed). */
+  aboveBase?: AboveBase;
   /** The budget that applied to this rung. */
   budget: Budget;
   /** Every budget broken, most important first; the first one is the status. */
@@ -179,6 +196,37 @@ function ratioOver(ratio: number, limit: number): string {
   return text;
 }
 
+/**
+ * The problem when `delta` bytes of growth over `from` bytes break `limit`; undefined within it.
+ * `what` names the bytes: "grew" for the whole image, "grew above its base" for the rest.
+ */
+function growthProblem(
+  what: string,
+  delta: number,
+  from: number,
+  to: number,
+  limit: GrowthLimit,
+  suffix = "",
+): string | undefined {
+  const ratio = from > 0 ? delta / from : undefined;
+  const allowed = limit.kind === "ratio" ? limit.ratio * Math.max(0, from) : limit.bytes;
+  if (delta <= allowed) return undefined;
+  let grew: string;
+  let over: string;
+  if (limit.kind === "ratio") {
+    grew = formatSignedBytes(delta);
+    if (ratio !== undefined) grew += ` (${ratioOver(ratio, limit.ratio)})`;
+    over = formatGrowthLimit(limit);
+  } else {
+    [grew, over] = distinctSizes(delta, limit.bytes, formatSignedBytes);
+    if (ratio !== undefined) {
+      const pct = formatPercent(ratio, { signed: true });
+      grew = grew.endsWith(")") ? `${grew.slice(0, -1)}, ${pct})` : `${grew} (${pct})`;
+    }
+  }
+  return `${what} ${grew}, ${formatBytes(from)} → ${formatBytes(to)}, over its ${over}${suffix} budget`;
+}
+
 /** Checks the absolute budgets (size, layers) of a measured rung. */
 function absoluteProblems(cur: RungSide, budget: Budget): CheckProblem[] {
   const problems: CheckProblem[] = [];
@@ -261,6 +309,7 @@ function checkRung(
   base: RungResult | undefined,
   cur: RungResult | undefined,
   budget: Budget,
+  records: { baseline: RunRecord; current: RunRecord },
 ): RungCheck {
   const title = cur?.title ?? base?.title ?? id;
   const check: RungCheck = {
@@ -276,6 +325,8 @@ function checkRung(
   const c = cur ? side(cur) : undefined;
   if (b) check.baseline = b;
   if (c) check.current = c;
+  const baseCmp = compareBase(records.baseline, records.current, base, cur);
+  if (baseCmp) check.base = baseCmp;
 
   if (!c) {
     check.status = "missing-rung";
@@ -315,39 +366,32 @@ function checkRung(
     check.deltaBytes = delta;
     if (b.sizeBytes > 0) check.deltaRatio = delta / b.sizeBytes;
     const limit = budget.maxGrowth;
-    if (limit) {
-      const allowed = limit.kind === "ratio" ? limit.ratio * b.sizeBytes : limit.bytes;
-      if (delta > allowed) {
-        let grew: string;
-        let over: string;
-        if (limit.kind === "ratio") {
-          grew = formatSignedBytes(delta);
-          if (check.deltaRatio !== undefined) {
-            grew += ` (${ratioOver(check.deltaRatio, limit.ratio)})`;
-          }
-          over = formatGrowthLimit(limit);
-        } else {
-          [grew, over] = distinctSizes(delta, limit.bytes, formatSignedBytes);
-          if (check.deltaRatio !== undefined) {
-            const pct = formatPercent(check.deltaRatio, { signed: true });
-            grew = grew.endsWith(")") ? `${grew.slice(0, -1)}, ${pct})` : `${grew} (${pct})`;
-          }
-        }
-        check.problems.push({
-          kind: "grew-over-budget",
-          message:
-            `grew ${grew}, ${formatBytes(b.sizeBytes)} → ${formatBytes(c.sizeBytes)}, ` +
-            `over its ${over} budget`,
-        });
-      }
+    const message = limit && growthProblem("grew", delta, b.sizeBytes, c.sizeBytes, limit);
+    if (message) check.problems.push({ kind: "grew-over-budget", message });
+  }
+  const above = c.sizeBytes !== undefined ? aboveBase(base, cur) : undefined;
+  if (above) check.aboveBase = above;
+  if (budget.maxGrowthAboveBase) {
+    if (above) {
+      const message = growthProblem(
+        "grew above its base",
+        above.deltaBytes,
+        above.baselineBytes,
+        above.currentBytes,
+        budget.maxGrowthAboveBase,
+        " above-base",
+      );
+      if (message) check.problems.push({ kind: "grew-above-base", message });
+    } else if (b?.status === "PASS") {
+      check.notes.push("above-base budget not checked: a run did not measure this rung's image");
     }
   }
-  if (b && b.baseImage !== c.baseImage) {
-    check.notes.push(`base image changed: ${b.baseImage} → ${c.baseImage}`);
-  }
+  const baseNote = baseCmp && baseChangeNote(baseCmp, check.deltaBytes);
+  if (baseNote) check.notes.push(baseNote);
   check.problems.push(...absoluteProblems(c, budget));
   if (cur) wasteProblems(check, cur, budget);
-  if (check.problems.some((p) => p.kind === "grew-over-budget" || p.kind === "over-max-size")) {
+  const grewKinds: CheckProblem["kind"][] = ["grew-over-budget", "grew-above-base", "over-max-size"];
+  if (check.problems.some((p) => grewKinds.includes(p.kind))) {
     check.notes.push(...whatGrew(base?.inspection, cur?.inspection));
   }
   check.failed = check.problems.length > 0;
@@ -402,7 +446,10 @@ export function compareRuns(
   const curById = new Map(current.rungs.map((r) => [r.rung, r]));
   const ids = rungOrder(baseline, current);
   const rungs = ids.map((id) =>
-    checkRung(id, baseById.get(id), curById.get(id), budgetForRung(budgets, id)),
+    checkRung(id, baseById.get(id), curById.get(id), budgetForRung(budgets, id), {
+      baseline,
+      current,
+    }),
   );
 
   const notes: string[] = [];
@@ -412,6 +459,7 @@ export function compareRuns(
   }
   const requirementsChanged = baseline.requirements.hash !== current.requirements.hash;
   if (requirementsChanged) notes.push(...requirementNotes(baseline, current));
+  notes.push(...baseRecordNotes(baseline, current));
   if (baseline.ladder.name !== current.ladder.name) {
     notes.push(`ladder changed: ${baseline.ladder.name} → ${current.ladder.name}`);
   }

@@ -136,7 +136,7 @@ describe("budgetsFromConfig", () => {
     [
       "unknown key",
       { slim: { maxsize: "300MB" } },
-      "shrinkbench.config.json: budgets.slim.maxsize: unknown budget; expected one of maxGrowth, maxSize, maxLayers, maxWasted, maxWastedPercent, minEfficiency",
+      "shrinkbench.config.json: budgets.slim.maxsize: unknown budget; expected one of maxGrowth, maxGrowthAboveBase, maxSize, maxLayers, maxWasted, maxWastedPercent, minEfficiency",
     ],
     [
       "size unit",
@@ -228,5 +228,40 @@ describe("describeBudget", () => {
     expect(formatGrowthLimit({ kind: "ratio", ratio: 0.125 })).toBe("+12.5%");
     expect(formatGrowthLimit({ kind: "bytes", bytes: 20e6 })).toBe("+20MB");
     expect(describeBudget({})).toBe("none");
+  });
+});
+
+describe("the above-base growth budget", () => {
+  it("comes from --max-growth-above-base and the config's maxGrowthAboveBase, flags first", () => {
+    const config = budgetsFromConfig(
+      { "*": { maxGrowthAboveBase: "5%" }, slim: { maxGrowthAboveBase: "20MB", maxGrowth: "1%" } },
+      CONFIG,
+    );
+    const flags = budgetsFromFlags({ maxGrowthAboveBase: ["full=2%"] });
+    const budgets = [...flags, ...config];
+    expect(budgetForRung(budgets, "full")).toEqual({
+      maxGrowthAboveBase: { kind: "ratio", ratio: 0.02 },
+    });
+    expect(budgetForRung(budgets, "slim")).toEqual({
+      maxGrowth: { kind: "ratio", ratio: 0.01 },
+      maxGrowthAboveBase: { kind: "bytes", bytes: 20e6 },
+    });
+    expect(budgetForRung(budgets, "multi-stage").maxGrowthAboveBase).toEqual({
+      kind: "ratio",
+      ratio: 0.05,
+    });
+    expect(describeBudget(budgetForRung(budgets, "slim"))).toBe("+1%, +20MB above base");
+  });
+
+  it("refuses a bare number and a missing value, naming the flag", () => {
+    expect(inputError(() => budgetsFromFlags({ maxGrowthAboveBase: "5" })).message).toContain(
+      "--max-growth-above-base",
+    );
+    expect(inputError(() => budgetsFromFlags({ maxGrowthAboveBase: "slim=" })).hint).toContain(
+      "above its base",
+    );
+    expect(
+      inputError(() => budgetsFromConfig({ slim: { maxGrowthAboveBase: 5 } }, CONFIG)).message,
+    ).toContain("budgets.slim.maxGrowthAboveBase");
   });
 });
