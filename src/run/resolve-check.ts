@@ -7,12 +7,13 @@
 // nothing; any other failure of the check (pip too old, a build backend that needs more) is a
 // note, and the rungs go ahead.
 import { createHash } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Engine } from "../docker/engine.js";
 import { InputError, at } from "../errors.js";
 import { maskSources } from "../packages/pip-sources.js";
 import { parsePipFailure, type PipFailure } from "../requirements/pip-errors.js";
+import { directFiles } from "../requirements/direct-files.js";
 import { normalizeName } from "../requirements/references.js";
 import type { PackageSources, RequirementsSet } from "../types.js";
 
@@ -87,6 +88,17 @@ export function unsatisfiable(
   );
 }
 
+/** What the package files the requirements name are: a local file changes with its content. */
+async function directFilesIdentity(requirements: RequirementsSet): Promise<unknown[]> {
+  return Promise.all(
+    directFiles(requirements).map(async (f) => {
+      if (f.location.kind === "remote") return f.key;
+      const st = await stat(f.location.path).catch(() => undefined);
+      return [f.key, st?.size, st?.mtimeMs];
+    }),
+  );
+}
+
 export async function resolveCheck(input: ResolveCheckInput): Promise<ResolveCheckResult> {
   const t0 = performance.now();
   const info = await input.engine.inspectImage(input.image);
@@ -94,7 +106,8 @@ export async function resolveCheck(input: ResolveCheckInput): Promise<ResolveChe
     .update(
       JSON.stringify([
         input.requirements.hash,
-        input.constraintsText,
+        // Not the flattened texts: their direct file URLs carry the package server's port.
+        await directFilesIdentity(input.requirements),
         input.sources,
         info?.id ?? input.image,
       ]),
