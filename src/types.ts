@@ -188,6 +188,27 @@ export interface RungInspection {
   layerBytes?: number[];
 }
 
+/**
+ * Where a rung's share of the run's wall clock went, seconds (summed over --repeat rounds):
+ * the timed build and post steps, and the work around them that no column reports.
+ */
+export interface RungPhaseSeconds {
+  /** Packing the context and the build call (the build call alone is buildSeconds). */
+  build?: number;
+  /** --rebuild: the warm rebuilds. */
+  rebuild?: number;
+  /** Post steps (squash). */
+  post?: number;
+  /** The engine's size and layer numbers. */
+  measure?: number;
+  /** The smoke test's container, import timing included. */
+  smoke?: number;
+  /** Where the bytes are (`docker save` through the analysis). */
+  inspect?: number;
+  /** Removing builder stages and the rung's image. */
+  cleanup?: number;
+}
+
 /** Everything measured for one rung. Bytes are bytes and times are seconds throughout. */
 export interface RungResult {
   rung: string;
@@ -238,6 +259,8 @@ export interface RungResult {
   logFile?: string;
   /** The engine that built it. */
   engine?: string;
+  /** Where this rung's wall clock went (absent in older records). */
+  phaseSeconds?: RungPhaseSeconds;
   startedAt: string;
   finishedAt: string;
 }
@@ -314,6 +337,11 @@ export interface RunRecord {
   rungs: RungResult[];
   /** --repeat: rounds of cold builds and import times (absent: one). */
   repeat?: number;
+  /**
+   * --sizes-only: cached, parallel builds and no import timing; the sizes are a cold run's, the
+   * times were not measured (and nothing may gate on them).
+   */
+  sizesOnly?: true;
   /** The rung build-time ratios are measured against, when it ran (default `slim`). */
   referenceRung?: string;
   /** Which rung to adopt (src/results/recommend.ts); absent in records written before it existed. */

@@ -265,12 +265,19 @@ function validateRunRecord(data: unknown, file: string): asserts data is RunReco
     }
     v.stringArray(rung, "logTail", path, { optional: true });
     v.string(rung, "engine", path, { optional: true });
+    const phases = v.child(rung, "phaseSeconds", path, { optional: true });
+    if (phases) {
+      for (const key of Object.keys(phases)) {
+        v.number(phases, key, `${path}.phaseSeconds`, { min: 0 });
+      }
+    }
     if (rung.builder !== undefined) v.oneOf(rung, "builder", path, ["buildkit", "classic"]);
     v.timestamp(rung, "startedAt", path);
     v.timestamp(rung, "finishedAt", path);
   });
 
   v.number(r, "repeat", "", { optional: true, integer: true, min: 1 });
+  if (r.sizesOnly !== undefined && r.sizesOnly !== true) v.expected("sizesOnly", "true", r.sizesOnly);
   v.string(r, "referenceRung", "", { optional: true });
 
   const rec = v.child(r, "recommendation", "", { optional: true });

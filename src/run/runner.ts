@@ -9,6 +9,7 @@ import { markDockerfile } from "../ladder/run-marks.js";
 import type { ProgressEvent, RungPhase } from "./progress.js";
 import { measureRebuild, usesCacheMount, type RebuildKind } from "./rebuild.js";
 import { EnginePool, NoEligibleEngine } from "./scheduler.js";
+import { addPhases, formatPhases, PhaseClock } from "./phases.js";
 import {
   parseSmokeOutput,
   smokeCommand,
@@ -106,6 +107,7 @@ function rungReporter(plan: RungPlan, input: RunInput, engine: Engine) {
   const log = (line: string) =>
     input.onEvent?.({ type: "log", rung: rung.id, line, at: Date.now() });
   const finish = (status: RungStatus, extra: Partial<RungResult>): RungResult => {
+    if (extra.phaseSeconds) log(`--- where the time went: ${formatPhases(extra.phaseSeconds)}`);
     phase(status, extra.reason);
     return { ...head, status, ...extra, finishedAt: new Date().toISOString() };
   };
@@ -347,15 +349,18 @@ async function runRung(plan: RungPlan, input: RunInput, engine: Engine): Promise
   if (template === undefined)
     return report.finish("FAILED", { reason: `template ${plan.template} not found` });
 
-  const built = await buildStep(plan, template, input, engine, report);
+  const clock = new PhaseClock();
+  const built = await clock.time("build", () => buildStep(plan, template, input, engine, report));
   const { outcome, buildSeconds, contextBytes } = built;
   const warm: Warm =
     input.rebuild && outcome.imageId
-      ? await warmRebuildStep(plan, built, input, engine, report)
+      ? await clock.time("rebuild", () => warmRebuildStep(plan, built, input, engine, report))
       : { log: [] };
-  await engine
-    .removeIntermediates([...intermediateIds(outcome.log), ...intermediateIds(warm.log)])
-    .catch(() => 0);
+  await clock.time("cleanup", () =>
+    engine
+      .removeIntermediates([...intermediateIds(outcome.log), ...intermediateIds(warm.log)])
+      .catch(() => 0),
+  );
   const failed = (reason: string) =>
     report.finish("FAILED", {
       reason,
@@ -363,27 +368,30 @@ async function runRung(plan: RungPlan, input: RunInput, engine: Engine): Promise
       buildSeconds,
       contextBytes,
       logTail: tail(outcome.log),
+      phaseSeconds: clock.result(),
     });
   if (!outcome.imageId) return failed(buildFailure(built, input));
 
   let imageId = outcome.imageId;
   let postSeconds: number | undefined;
   if (plan.post.includes("squash")) {
-    const squashed = await squashStep(plan, imageId, engine, report);
+    const squashed = await clock.time("post", () => squashStep(plan, imageId, engine, report));
     if ("error" in squashed) return failed(squashed.error);
     imageId = squashed.imageId;
     postSeconds = squashed.seconds;
   }
 
-  const image = await measureStep(plan, imageId, engine);
+  const image = await clock.time("measure", () => measureStep(plan, imageId, engine));
   if (!image)
     return report.finish("FAILED", {
       reason: `image ${imageId} vanished before it was measured`,
       buildSeconds,
+      phaseSeconds: clock.result(),
     });
-  const smoke = await smokeStep(plan, image.id, input, engine, report);
-  const inspection = await inspectStep(image.id, input, engine);
-  if (!input.keepImages) await engine.removeImage(image.id).catch(() => undefined);
+  const smoke = await clock.time("smoke", () => smokeStep(plan, image.id, input, engine, report));
+  const inspection = await clock.time("inspect", () => inspectStep(image.id, input, engine));
+  if (!input.keepImages)
+    await clock.time("cleanup", () => engine.removeImage(image.id).catch(() => undefined));
 
   const common = {
     builder: report.builder,
@@ -398,6 +406,7 @@ async function runRung(plan: RungPlan, input: RunInput, engine: Engine): Promise
     contextBytes,
     smoke,
     inspection,
+    phaseSeconds: clock.result(),
   };
   if (smoke.passed) return report.finish("PASS", common);
   const failures = smoke.outputTail.filter((l) => l.startsWith("FAILED")).join("; ");
@@ -523,7 +532,11 @@ export async function runLadder(
         at: Date.now(),
       });
     }
-    await round(passed, again, (plan, r) => mergeRound(results.get(plan.rung.id)!, r, n));
+    await round(passed, again, (plan, r) => {
+      const acc = results.get(plan.rung.id)!;
+      const phaseSeconds = addPhases(acc.phaseSeconds, r.phaseSeconds);
+      return { ...mergeRound(acc, r, n), ...(phaseSeconds ? { phaseSeconds } : {}) };
+    });
   }
   return plans.map((p) => results.get(p.rung.id)!);
 }
