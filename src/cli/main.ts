@@ -141,6 +141,10 @@ export async function main(argv: string[]): Promise<number> {
           .example(
             "$0 check requirements.txt --baseline results/baseline.json --max-size slim=300MB",
             "run the ladder, then check it",
+          )
+          .example(
+            "$0 check requirements.txt --baseline results/baseline.json --max-growth 5% --sizes-only",
+            "the fast CI size job: cached builds two at a time, sizes only (equal to a cold run's)",
           ),
       async (a) => {
         const check = {

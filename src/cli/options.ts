@@ -106,6 +106,12 @@ export function runFlags<T>(y: Argv<T>) {
       describe:
         "build and smoke-test every rung N times, interleaved (every rung, then every rung again); times are the median, with the spread",
     })
+    .option("sizes-only", {
+      type: "boolean",
+      default: false,
+      describe:
+        "a fast size job: build cache on (rungs share layers), 2 builds at once, the smoke test as pass/fail without import timing, no times recorded; sizes equal a cold run's to the byte",
+    })
     .option("reference-rung", {
       type: "string",
       describe:
@@ -232,6 +238,7 @@ export function toRunOptions(a: RunArgs): RunOptions {
     sizeBudget: a["size-budget"],
     referenceRung: a["reference-rung"],
     repeat: a.repeat,
+    sizesOnly: a["sizes-only"],
     concurrency: a.concurrency,
     buildTimeout: a["build-timeout"],
     smokeTimeout: a["smoke-timeout"],

@@ -31,6 +31,7 @@ import {
   type RequirementsCheck,
 } from "../run/requirements-check.js";
 import { cacheDir } from "../run/python-env.js";
+import { sizesOnlyPlan } from "../run/sizes-only.js";
 import { importSmokeTest, scriptSmokeTest, type SmokeTest } from "../ladder/smoke.js";
 import { parseSize } from "../units.js";
 import { toolVersion } from "../version.js";
@@ -84,6 +85,8 @@ export interface RunOptions {
   referenceRung?: string;
   /** --repeat N: rounds of cold builds and import times, interleaved (default 1). */
   repeat?: number;
+  /** --sizes-only: a CI size job (cache on, 2 builds at once, no times); see run/sizes-only.ts. */
+  sizesOnly?: boolean;
   concurrency: number;
   buildTimeout: number;
   smokeTimeout: number;
@@ -146,6 +149,7 @@ export async function prepareRun(opts: RunOptions) {
     );
   if (!Number.isInteger(opts.concurrency))
     throw new InputError(`--concurrency ${opts.concurrency}: expected a whole number`);
+  if (opts.sizesOnly) sizesOnlyPlan(opts);
   if (opts.app !== undefined && (!existsSync(opts.app) || !statSync(opts.app).isDirectory())) {
     throw new InputError(`--app ${opts.app}: not a directory`, "pass the folder of your project");
   }
@@ -320,8 +324,9 @@ async function runRungs(
       inspect: opts.inspect ?? true,
       buildTimeoutMs: opts.buildTimeout * 1000,
       smokeTimeoutMs: opts.smokeTimeout * 1000,
-      concurrency: opts.concurrency,
+      concurrency: opts.sizesOnly ? sizesOnlyPlan(opts).concurrency : opts.concurrency,
       repeat: opts.repeat,
+      sizesOnly: opts.sizesOnly,
       canBuild: setup.canBuild,
       signal: io.signal,
       onEvent: (e) => {
@@ -365,6 +370,7 @@ async function finishRecord(
   record.interrupted = io.signal?.aborted ?? false;
   recorder.collect();
   if ((opts.repeat ?? 1) > 1) record.repeat = opts.repeat;
+  if (opts.sizesOnly) record.sizesOnly = true;
   // Ratios to a rung timed in the same round travel between machines better than seconds.
   const ratios = withBuildRatios(record.rungs, opts.referenceRung ?? DEFAULT_REFERENCE_RUNG);
   record.rungs = ratios.rungs;

@@ -10,6 +10,7 @@ import type { ProgressEvent, RungPhase } from "./progress.js";
 import { measureRebuild, usesCacheMount, type RebuildKind } from "./rebuild.js";
 import { EnginePool, NoEligibleEngine } from "./scheduler.js";
 import { addPhases, formatPhases, PhaseClock } from "./phases.js";
+import { withoutTimes } from "./sizes-only.js";
 import {
   parseSmokeOutput,
   smokeCommand,
@@ -56,6 +57,8 @@ export interface RunInput {
   smokeTimeoutMs: number;
   /** --repeat: rounds of cold builds and smoke tests, interleaved (every rung, then again). */
   repeat?: number;
+  /** --sizes-only: cache on, no import timing, no times recorded (sizes-only.ts). */
+  sizesOnly?: boolean;
   /** Counts overlapping builds for each build's load record (one per run). */
   loads?: BuildLoadMonitor;
   /** Builds at once on each engine. */
@@ -109,7 +112,8 @@ function rungReporter(plan: RungPlan, input: RunInput, engine: Engine) {
   const finish = (status: RungStatus, extra: Partial<RungResult>): RungResult => {
     if (extra.phaseSeconds) log(`--- where the time went: ${formatPhases(extra.phaseSeconds)}`);
     phase(status, extra.reason);
-    return { ...head, status, ...extra, finishedAt: new Date().toISOString() };
+    const result = { ...head, status, ...extra, finishedAt: new Date().toISOString() };
+    return input.sizesOnly ? withoutTimes(result) : result;
   };
   return { phase, log, finish, builder };
 }
@@ -164,6 +168,8 @@ async function buildStep(
     buildArgs: plan.buildArgs,
     labels: plan.labels,
     signal,
+    // Sizes-only: rungs share the layers they have in common; the image is the same.
+    cache: input.sizesOnly === true,
     onLine: report.log,
     // BuildKit's step count comes apart from its log lines; the classic builder's is in them.
     onStep: (step, steps) =>
@@ -305,7 +311,7 @@ async function smokeStep(
 ): Promise<SmokeResult> {
   report.phase("smoke");
   const test = smokeOf(plan, input);
-  const run = smokeCommand(test);
+  const run = smokeCommand(test, { timeImports: !input.sizesOnly });
   try {
     const result = await engine.runContainer({
       image: imageId,
