@@ -21,6 +21,7 @@ import { loadDiveCi } from "../results/dive-ci.js";
 import { readRunRecord, writeRunRecord } from "../results/record.js";
 import { timeGateFromFlags, type TimeGateFlags } from "../results/time-gate.js";
 import type { RunRecord } from "../types.js";
+import { timesMeasured } from "../run/sizes-only.js";
 import { runCommand, type RunIO, type RunOptions } from "./run.js";
 
 export interface CheckOptions extends BudgetFlags, TimeGateFlags {
@@ -112,7 +113,7 @@ export async function checkCommand(opts: CheckOptions): Promise<number> {
     exitCode = EXIT.ok;
   }
 
-  const markdown = renderCheckMarkdown(report);
+  const markdown = renderCheckMarkdown(report) + sizesOnlyNote(current);
   opts.stdout(opts.format === "json" ? renderCheckJson(report) : markdown);
   await appendStepSummary(env, markdown);
   return exitCode;
@@ -133,6 +134,13 @@ export async function runThenCheck(
   );
   if (outcome.record.interrupted) return outcome.exitCode;
   return checkCommand({ ...check, current: outcome.files.json, stdout: io.stdout });
+}
+
+/** A sizes-only record holds no time: nothing about time is judged from it (run/sizes-only.ts). */
+function sizesOnlyNote(current: RunRecord): string {
+  return timesMeasured(current)
+    ? ""
+    : "\n_Sizes only (`--sizes-only`): cached builds, two at a time; no time was measured._\n";
 }
 
 /** Appends to the file named by GITHUB_STEP_SUMMARY, when it is set. */

@@ -91,6 +91,17 @@ describe("checkCommand", () => {
     expect(await run({ config: configPath, maxSize: "slim=600MB" })).toBe(0);
   });
 
+  it("compares a sizes-only run with a cold baseline, and says no time was measured", async () => {
+    await writeCurrent(489 * MB + 10 * MB, { sizesOnly: true });
+    expect(await run({ maxGrowth: "5%" })).toBe(0);
+    expect(out.join("")).toContain("| `slim` Rung slim | 489MB | 499MB | +10MB (+2.0%) | +5% |");
+    expect(out.join("")).toContain("Sizes only (`--sizes-only`)");
+    out = [];
+    await writeCurrent(489 * MB);
+    expect(await run({ maxGrowth: "5%" })).toBe(0);
+    expect(out.join("")).not.toContain("Sizes only");
+  });
+
   it("prints JSON with --format json", async () => {
     await writeCurrent(534 * MB);
     expect(await run({ format: "json", maxGrowth: "5%" })).toBe(1);
