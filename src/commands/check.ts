@@ -128,6 +128,11 @@ export async function runThenCheck(
   check: Omit<CheckOptions, "current" | "stdout">,
   io: RunIO,
 ): Promise<number> {
+  if (run.sizesOnly && check.maxBuildRatioGrowth !== undefined && check.maxBuildRatioGrowth.length)
+    throw new InputError(
+      "--sizes-only with --max-build-ratio-growth: a sizes-only run measures no build time",
+      "gate build time on a cold run (drop --sizes-only), or drop --max-build-ratio-growth",
+    );
   const outcome = await runCommand(
     { ...run, format: "table", quiet: true },
     { ...io, stdout: () => undefined },

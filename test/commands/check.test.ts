@@ -4,12 +4,13 @@ import { dirname, join } from "node:path";
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
-import { checkCommand, type CheckOptions } from "../../src/commands/check.js";
+import { checkCommand, runThenCheck, type CheckOptions } from "../../src/commands/check.js";
 import { defaultBases, type Config } from "../../src/config.js";
 import { InputError } from "../../src/errors.js";
 import { serializeRunRecord } from "../../src/results/record.js";
 import type { RunRecord } from "../../src/types.js";
 import { MB, makeRecord, makeRung, recordJson } from "../fixtures/records.js";
+import { offlineRunOptions } from "../fixtures/run-options.js";
 
 let dir: string;
 let out: string[];
@@ -100,6 +101,17 @@ describe("checkCommand", () => {
     await writeCurrent(489 * MB);
     expect(await run({ maxGrowth: "5%" })).toBe(0);
     expect(out.join("")).not.toContain("Sizes only");
+  });
+
+  it("refuses --sizes-only with --max-build-ratio-growth before anything is built", async () => {
+    const err = await rejection(
+      runThenCheck(
+        offlineRunOptions({ sizesOnly: true }),
+        { baseline: baselinePath, format: "markdown", maxBuildRatioGrowth: ["20%"] },
+        { stdout: () => undefined, stderr: () => undefined, isTTY: false, env: {} },
+      ),
+    );
+    expect(err.message).toContain("--sizes-only with --max-build-ratio-growth");
   });
 
   it("prints JSON with --format json", async () => {
