@@ -22,6 +22,9 @@
 #   STRIP     "1" to strip the extension modules (never the vendored *.libs)
 #   DEDUPE    "1" to store byte-identical shared libraries once
 #   ROOTFS    minimal or traced
+#   BYTECODE_ZIP  "1" to store pure-Python bytecode compressed: the standard library in the
+#             pythonXY.zip the interpreter already lists on sys.path, pure-Python packages in a zip
+#             a .pth file adds (no extension modules, no data files, nothing that reads __file__)
 # The context's smoke/ folder holds the smoke test (shrinkbench puts it there; see BUILD.md).
 ARG BUILDER_IMAGE=python:3.11
 ARG BASE_IMAGE=python:3.11-slim
@@ -48,14 +51,16 @@ RUN sh /tmp/shrinkbench/scripts/install.sh "$INSTALL" /tmp/shrinkbench/requireme
 
 FROM ${BASE_IMAGE} AS rootfs
 ARG ROOTFS=minimal
+ARG BYTECODE_ZIP=0
 COPY --from=builder /root/.local /root/.local
 COPY scripts/ /tmp/shrinkbench/scripts/
 COPY smoke/ /tmp/shrinkbench/smoke/
-RUN if [ "$ROOTFS" = traced ]; then \
+RUN if [ "$BYTECODE_ZIP" = 1 ]; then set -- --zip; fi \
+ && if [ "$ROOTFS" = traced ]; then \
       python3 /tmp/shrinkbench/scripts/trace_files.py /tmp/shrinkbench/used.txt /tmp/shrinkbench/smoke \
-      && python3 /tmp/shrinkbench/scripts/rootfs.py /rootfs --traced /tmp/shrinkbench/used.txt; \
+      && python3 /tmp/shrinkbench/scripts/rootfs.py /rootfs --traced /tmp/shrinkbench/used.txt "$@"; \
     else \
-      python3 /tmp/shrinkbench/scripts/rootfs.py /rootfs --minimal; \
+      python3 /tmp/shrinkbench/scripts/rootfs.py /rootfs --minimal "$@"; \
     fi
 
 FROM scratch

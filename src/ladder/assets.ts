@@ -51,11 +51,16 @@ export async function loadTemplates(ladder: Ladder): Promise<Record<string, stri
   return out;
 }
 
-/** The helper scripts every context carries under scripts/. */
+/** The helper scripts every context carries under scripts/ (files only: running a script that
+ * imports its neighbour, as rootfs.py imports pyzip.py, leaves a __pycache__ folder there). */
 export async function loadScripts(): Promise<Record<string, string>> {
   const dir = join(TEMPLATES_DIR, "scripts");
   const out: Record<string, string> = {};
-  for (const name of (await readdir(dir)).sort())
+  const entries = await readdir(dir, { withFileTypes: true });
+  for (const name of entries
+    .filter((e) => e.isFile())
+    .map((e) => e.name)
+    .sort())
     out[name] = await readFile(join(dir, name), "utf8");
   return out;
 }

@@ -1,4 +1,4 @@
-"""rootfs.py OUT (--minimal | --traced LIST) — assemble a root file system for a FROM scratch image.
+"""rootfs.py OUT (--minimal | --traced LIST) [--zip] — assemble a root file system for a FROM scratch image.
 
 Run with the interpreter the image will run, in a stage that has the installed packages under
 the user base (/root/.local). OUT gets, with every symlink on the way kept as a symlink:
@@ -8,6 +8,9 @@ the user base (/root/.local). OUT gets, with every symlink on the way kept as a 
     site-packages inside it (pip and setuptools stay out: no package manager), plus the whole
     user base with its site-packages;
     --traced LIST: only the files LIST names (trace_files.py: what the smoke test used);
+  - --zip: the bytecode of the standard library and of the site-packages' pure-Python packages
+    stored compressed in zips Python imports from natively (pyzip.py beside this script says
+    what goes in and what stays as files);
   - the closure of shared libraries every ELF file in OUT needs, found with the dynamic
     loader (`ld.so --list`, what ldd runs);
   - /etc/ld.so.cache for OUT (ldconfig -r), a passwd and group with root only, /tmp.
@@ -226,13 +229,37 @@ def add_etc(root: Root) -> None:
         root.add("/etc/ld.so.cache")
 
 
+def zip_bytecode(root: Root) -> None:
+    """Stores pure-Python bytecode in zips (pyzip.py): the stdlib's pythonXY.zip, a site zip."""
+    import pyzip  # beside this script
+
+    if "zlib" not in sys.builtin_module_names:
+        # zipimport inflates with zlib: where it is an extension module, the image needs it.
+        try:
+            import zlib
+        except ImportError:
+            print("rootfs: no zlib: bytecode stays as files")
+            return
+        root.add(zlib.__file__)
+    version = f"{sys.version_info[0]}{sys.version_info[1]}"
+    archive = next((p for p in sys.path if p.endswith(f"python{version}.zip")), None)
+    stdlib = os.path.realpath(sysconfig.get_paths()["stdlib"])
+    if archive and os.path.isdir(root.dest(stdlib)) and not os.path.lexists(root.dest(archive)):
+        pyzip.main(["stdlib", root.dest(stdlib), root.dest(archive)])
+    site_dir = site.getusersitepackages()
+    if os.path.isdir(root.dest(site_dir)):
+        pyzip.main(["site", root.dest(site_dir)])
+
+
 def main(argv: list[str]) -> int:
+    zipped = "--zip" in argv
+    argv = [a for a in argv if a != "--zip"]
     if len(argv) == 2 and argv[1] == "--minimal":
         mode, listing = "minimal", None
     elif len(argv) == 3 and argv[1] == "--traced":
         mode, listing = "traced", argv[2]
     else:
-        print("usage: rootfs.py OUT (--minimal | --traced LIST)", file=sys.stderr)
+        print("usage: rootfs.py OUT (--minimal | --traced LIST) [--zip]", file=sys.stderr)
         return 2
     root = Root(argv[0])
     loader = add_interpreter(root)
@@ -244,6 +271,8 @@ def main(argv: list[str]) -> int:
                 # A folder in the list is added as a folder, not with everything in it.
                 if line and not line.startswith(("/proc/", "/dev/", "/sys/")):
                     root.add(line)
+    if zipped:
+        zip_bytecode(root)
     missing: dict[str, set[str]] = {}
     queue = [p for p in root.files() if is_elf(p)]
     seen = set(queue)

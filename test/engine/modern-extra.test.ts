@@ -145,6 +145,31 @@ describe("slim-prune, minimal and traced on the small requirement set", () => {
     }
   });
 
+  it("minimal and traced import bytecode from zips: the standard library and a pure package", async () => {
+    // json: the standard library's pythonXY.zip; six: a pure-Python module of the requirements,
+    // in the site zip; yaml holds an extension module, so it stays as files.
+    const check = [
+      "import json, six, yaml",
+      "assert json.__file__.endswith('.zip/json/__init__.pyc'), json.__file__",
+      "assert '/shrinkbench-bytecode.zip/six.pyc' in six.__file__, six.__file__",
+      "assert '.zip' not in yaml.__file__, yaml.__file__",
+    ].join("\n");
+    for (const id of ["minimal", "traced"]) {
+      const result = await run(rung(id).image!.id, ["python3", "-c", check]);
+      expect(result, id).toEqual({ code: 0 });
+      const paths = await exportPaths(rung(id).image!.id);
+      // Sources and their bytecode went into the zip: neither stays as a file.
+      expect(
+        paths.filter((p) => /\/json\/__init__\.py$/.test(p)),
+        id,
+      ).toEqual([]);
+      expect(
+        paths.some((p) => /\/site-packages\/shrinkbench-bytecode\.pth$/.test(p)),
+        id,
+      ).toBe(true);
+    }
+  });
+
   it("recommends traced as the smallest, within the budget, with its caveat", () => {
     const rec = record.recommendation!;
     expect(rec.smallest).toBe("traced");
