@@ -99,6 +99,8 @@ describe("built-in ladders", () => {
       expect(r.scratch).toBe(true);
       expect(r.template).toBe("scratch.Dockerfile");
       expect(r.args.ROOTFS).toBe(id);
+      // What the other rungs prove safe, and bytecode in zips.
+      expect(r.args).toMatchObject({ STRIP: "1", DEDUPE: "1", PYC: "only", BYTECODE_ZIP: "1" });
     }
     expect(l.rungs.find((r) => r.id === "traced")!.caveat).toMatch(/coverage/);
   });
