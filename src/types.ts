@@ -346,6 +346,42 @@ export interface RunRecord {
   referenceRung?: string;
   /** Which rung to adopt (src/results/recommend.ts); absent in records written before it existed. */
   recommendation?: Recommendation;
+  /** run --shard K/N: this record holds one share of the ladder (src/run/shard.ts). */
+  shard?: ShardInfo;
+  /** shrinkbench merge: the shard records this record was made of. */
+  mergedFrom?: MergedShard[];
+}
+
+/** A sharded run's share of the ladder, and what `merge` needs to check the whole. */
+export interface ShardInfo {
+  /** K of K/N, from 1. */
+  index: number;
+  /** N of K/N. */
+  count: number;
+  /** Every rung of the whole ladder (all shards), in ladder order. */
+  ladderRungs: string[];
+  /** sha256 of the whole ladder's rung definitions: shards of different ladder files differ. */
+  ladderHash: string;
+  /** The rungs this shard was given. */
+  rungs: string[];
+  /** Every shard's rungs, shard 1 first: merge names the rungs of a shard whose record is missing. */
+  split: string[][];
+  /** What the split was balanced by: estimates from each rung's shape, or a previous record's times. */
+  weights: "estimate" | "record";
+  /** The ladder's caveats by rung, so that the merged recommendation can weigh every rung. */
+  caveats?: Record<string, string>;
+}
+
+/** One record that went into a merged record. */
+export interface MergedShard {
+  file: string;
+  runId: string;
+  /** "K/N", when it was a shard. */
+  shard?: string;
+  engine: string;
+  rungs: string[];
+  startedAt: string;
+  finishedAt: string;
 }
 
 /** The PASS rungs worth adopting, over size, cold build time and import time. */

@@ -6,6 +6,7 @@ import { cleanCommand } from "../commands/clean.js";
 import { inspectCommand } from "../commands/inspect.js";
 import { lintCommand } from "../commands/lint.js";
 import { listCommand } from "../commands/list.js";
+import { mergeCommand } from "../commands/merge.js";
 import { renderCommand } from "../commands/render.js";
 import { reportCommand } from "../commands/report.js";
 import { runCommand, type RunIO } from "../commands/run.js";
@@ -176,6 +177,73 @@ export async function main(argv: string[]): Promise<number> {
         const { signal, code } = interruptions(err);
         const result = await runThenCheck(toRunOptions(a), check, runIO(signal));
         exitCode = code() ?? result;
+      },
+    )
+    .command(
+      "merge <records..>",
+      "merge the records of a ladder run as shards (run --shard K/N) into one record: one table, chart and recommendation",
+      (y) =>
+        y
+          .positional("records", {
+            type: "string",
+            array: true,
+            demandOption: true,
+            describe: "the shards' run records (JSON)",
+          })
+          .option("out", {
+            alias: "o",
+            type: "string",
+            default: "results",
+            describe: "folder for the merged record's JSON, markdown, chart and HTML",
+          })
+          .option("name", {
+            type: "string",
+            describe:
+              "base name of the merged record's files (default: <timestamp>-<ladder>-merged)",
+          })
+          .option("format", {
+            alias: "f",
+            choices: ["table", "markdown", "json"] as const,
+            default: "table" as const,
+            describe: "what to print on stdout",
+          })
+          .option("allow-partial", {
+            type: "boolean",
+            default: false,
+            describe:
+              "merge although shards (or rungs of an interrupted shard) are missing; the record names the absent rungs. Default: refuse",
+          })
+          .option("size-budget", {
+            type: "string",
+            describe: "the size you accept, for the recommendation (default: the shards' own)",
+          })
+          .option("color", {
+            type: "boolean",
+            describe: "--color forces colour, --no-color turns it off",
+          })
+          .example(
+            "$0 merge shards/*.json --out results/ci --name current",
+            "the shards of a CI matrix, then `check --current results/ci/current.json`",
+          ),
+      async (a) => {
+        const result = await mergeCommand(
+          {
+            files: a.records!,
+            out: a.out,
+            name: a.name,
+            format: a.format,
+            allowPartial: a["allow-partial"],
+            sizeBudget: a["size-budget"],
+            color: a.color,
+          },
+          {
+            stdout: out,
+            stderr: err,
+            stdoutIsTTY: Boolean(process.stdout.isTTY),
+            env: process.env,
+          },
+        );
+        exitCode = result.exitCode;
       },
     )
     .command(
@@ -409,7 +477,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .demandCommand(
       1,
-      "name a command: run, check, inspect, diff, list, render, report, lint, clean",
+      "name a command: run, check, merge, inspect, diff, list, render, report, lint, clean",
     )
     .strict()
     .recommendCommands()

@@ -194,15 +194,30 @@ export function runFlags<T>(y: Argv<T>) {
 }
 
 export function runOptions<T>(y: Argv<T>) {
-  return runFlags(y).option("format", {
-    alias: "f",
-    choices: ["table", "markdown", "json"] as const,
-    default: "table" as const,
-    describe: "what to print on stdout",
-  });
+  return runFlags(y)
+    .option("format", {
+      alias: "f",
+      choices: ["table", "markdown", "json"] as const,
+      default: "table" as const,
+      describe: "what to print on stdout",
+    })
+    .option("shard", {
+      type: "string",
+      describe:
+        "K/N: build only share K of N of the rungs (one CI runner each, e.g. a matrix), balanced by expected build cost and the same on every machine; `shrinkbench merge` joins the records",
+    })
+    .option("shard-weights", {
+      type: "string",
+      describe:
+        "with --shard: balance the shards by this earlier run record's build times instead of estimates from each rung's shape",
+    });
 }
 
-export type RunArgs = Awaited<ReturnType<typeof runFlags>["argv"]> & { format?: string };
+export type RunArgs = Awaited<ReturnType<typeof runFlags>["argv"]> & {
+  format?: string;
+  shard?: string;
+  "shard-weights"?: string;
+};
 
 export function toRunOptions(a: RunArgs): RunOptions {
   if (!a.requirements) {
@@ -239,6 +254,8 @@ export function toRunOptions(a: RunArgs): RunOptions {
     referenceRung: a["reference-rung"],
     repeat: a.repeat,
     sizesOnly: a["sizes-only"],
+    shard: a.shard,
+    shardWeights: a["shard-weights"],
     concurrency: a.concurrency,
     buildTimeout: a["build-timeout"],
     smokeTimeout: a["smoke-timeout"],

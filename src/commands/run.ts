@@ -34,13 +34,17 @@ import { cacheDir } from "../run/python-env.js";
 import { sizesOnlyPlan } from "../run/sizes-only.js";
 import { importSmokeTest, scriptSmokeTest, type SmokeTest } from "../ladder/smoke.js";
 import { parseSize } from "../units.js";
+import { parseShardSpec, planShard, shardInfo } from "../run/shard.js";
+import { readRunRecord } from "../results/record.js";
 import { toolVersion } from "../version.js";
 import {
   BASE_ROLES,
   RUN_RECORD_SCHEMA,
   RUN_RECORD_VERSION,
   type BaseRole,
+  type Ladder,
   type RunRecord,
+  type ShardInfo,
 } from "../types.js";
 
 export type OutputFormat = "table" | "markdown" | "json";
@@ -87,6 +91,10 @@ export interface RunOptions {
   repeat?: number;
   /** --sizes-only: a CI size job (cache on, 2 builds at once, no times); see run/sizes-only.ts. */
   sizesOnly?: boolean;
+  /** --shard K/N: build only this runner's share of the rungs (src/run/shard.ts). */
+  shard?: string;
+  /** --shard-weights: a previous run record whose build times balance the shards. */
+  shardWeights?: string;
   concurrency: number;
   buildTimeout: number;
   smokeTimeout: number;
@@ -163,13 +171,14 @@ export async function prepareRun(opts: RunOptions) {
   // Refused before any engine is touched: a URL with credentials that the package server does
   // not serve for the builds (git+https://user:token@…). Package files' URLs are replaced.
   flattenRequirements(rewriteDirectFiles(requirements, (f) => f.fileName));
-  const ladder = selectRungs(await loadLadder(opts.ladder), opts.rungs);
-  if (opts.referenceRung !== undefined && !ladder.rungs.some((r) => r.id === opts.referenceRung)) {
+  const whole = selectRungs(await loadLadder(opts.ladder), opts.rungs);
+  if (opts.referenceRung !== undefined && !whole.rungs.some((r) => r.id === opts.referenceRung)) {
     throw new InputError(
       `--reference-rung ${opts.referenceRung}: not a rung of this run`,
-      `choose one of: ${ladder.rungs.map((r) => r.id).join(", ")}`,
+      `choose one of: ${whole.rungs.map((r) => r.id).join(", ")}`,
     );
   }
+  const { ladder, shard } = await shardLadder(whole, opts);
   const config = await loadConfig(opts.config);
   const smoke = opts.test
     ? await readTestFile(opts.test)
@@ -189,7 +198,26 @@ export async function prepareRun(opts: RunOptions) {
       findLinks: opts.findLinks,
     },
   });
-  return { requirements, ladder, config, smoke, budgetBytes, templates, scripts, sources };
+  return { requirements, ladder, shard, config, smoke, budgetBytes, templates, scripts, sources };
+}
+
+/** --shard K/N: this runner's share of the ladder; without it, the whole ladder. */
+async function shardLadder(
+  whole: Ladder,
+  opts: RunOptions,
+): Promise<{ ladder: Ladder; shard?: ShardInfo }> {
+  if (opts.shard === undefined) {
+    if (opts.shardWeights !== undefined)
+      throw new InputError(
+        "--shard-weights needs --shard K/N",
+        "it balances the shards by a previous record's build times",
+      );
+    return { ladder: whole };
+  }
+  const spec = parseShardSpec(opts.shard, whole.rungs.length);
+  const previous = opts.shardWeights ? await readRunRecord(opts.shardWeights) : undefined;
+  const plan = planShard(whole, spec, previous);
+  return { ladder: plan.ladder, shard: shardInfo(plan, whole) };
 }
 
 type Prepared = Awaited<ReturnType<typeof prepareRun>>;
@@ -271,6 +299,14 @@ function newRecord(prepared: Prepared, setup: RunSetup, runId: string): RunRecor
     finishedAt: startedAt,
     interrupted: false,
     rungs: [],
+    ...(prepared.shard
+      ? {
+          shard: prepared.shard,
+          notes: [
+            `shard ${prepared.shard.index}/${prepared.shard.count}: ${prepared.shard.rungs.join(", ")} of the ladder's ${prepared.shard.ladderRungs.length} rungs; \`shrinkbench merge\` the shards' records for the whole comparison`,
+          ],
+        }
+      : {}),
   };
 }
 
@@ -375,7 +411,7 @@ async function finishRecord(
   const ratios = withBuildRatios(record.rungs, opts.referenceRung ?? DEFAULT_REFERENCE_RUNG);
   record.rungs = ratios.rungs;
   if (ratios.reference) record.referenceRung = ratios.reference;
-  else if (opts.referenceRung)
+  else if (opts.referenceRung && prepared.ladder.rungs.some((r) => r.id === opts.referenceRung))
     record.notes = [
       ...(record.notes ?? []),
       `no build-time ratios: the reference rung ${opts.referenceRung} did not pass`,
@@ -405,6 +441,19 @@ async function finishRecord(
 /** Step: the table (or markdown, or JSON) on stdout, failures and file names on stderr. */
 function printRun(recorder: RunRecorder, opts: RunOptions, io: RunIO): RunOutcome {
   const { record, files } = recorder;
+  return { exitCode: printRecord(record, files, opts, io), record, files };
+}
+
+/**
+ * A finished record on stdout (table and recommendation, markdown or JSON), failures and the
+ * files on stderr; returns the exit code a run with these results has. `merge` prints the same.
+ */
+export function printRecord(
+  record: RunRecord,
+  files: RecordFiles,
+  opts: Pick<RunOptions, "format" | "out" | "color">,
+  io: Pick<RunIO, "stdout" | "stderr" | "stdoutIsTTY" | "env">,
+): number {
   if (opts.format === "json") io.stdout(JSON.stringify(record, null, 2) + "\n");
   else if (opts.format === "markdown") io.stdout(renderMarkdown(record));
   else {
@@ -424,6 +473,5 @@ function printRun(recorder: RunRecorder, opts: RunOptions, io: RunIO): RunOutcom
     io.stderr(`results: ${files.json}, ${files.markdown}, ${files.html} (chart: ${files.svg})\n`);
   }
   const failed = record.rungs.some((r) => r.status === "FAILED");
-  const exitCode = record.interrupted ? EXIT.sigint : failed ? EXIT.failed : EXIT.ok;
-  return { exitCode, record, files };
+  return record.interrupted ? EXIT.sigint : failed ? EXIT.failed : EXIT.ok;
 }

@@ -26,6 +26,14 @@ export function recordFiles(out: string, name: string): RecordFiles {
   };
 }
 
+/** Writes a record's JSON, markdown, SVG chart and HTML report, each atomically. */
+export async function writeRecordFiles(files: RecordFiles, record: RunRecord): Promise<void> {
+  await writeRunRecord(files.json, record);
+  await writeFileAtomic(files.markdown, renderMarkdown(record, { chart: basename(files.svg) }));
+  await writeFileAtomic(files.svg, renderLadderSvg(record));
+  await writeFileAtomic(files.html, renderHtmlReport(record, { logPath: (r) => r.logFile }));
+}
+
 export class RunRecorder {
   readonly files: RecordFiles;
   /** Log files are named relative to `out`: <name>/logs/<rung>.log. */
@@ -80,12 +88,8 @@ export class RunRecorder {
   /** Saves the record now (after any save in progress); resolves when it is on disk. */
   save(): Promise<void> {
     return this.enqueue(async () => {
-      const { record, files } = this;
-      record.finishedAt = new Date().toISOString();
-      await writeRunRecord(files.json, record);
-      await writeFileAtomic(files.markdown, renderMarkdown(record, { chart: basename(files.svg) }));
-      await writeFileAtomic(files.svg, renderLadderSvg(record));
-      await writeFileAtomic(files.html, renderHtmlReport(record, { logPath: (r) => r.logFile }));
+      this.record.finishedAt = new Date().toISOString();
+      await writeRecordFiles(this.files, this.record);
     });
   }
 
