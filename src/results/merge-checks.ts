@@ -2,7 +2,13 @@
 // builder, base images and rounds, no rung or shard twice, and (for shards of `run --shard K/N`)
 // every shard present. A refusal is an InputError naming the files and the difference. Pure.
 import { InputError } from "../errors.js";
-import { BASE_ROLES, type RunRecord, type ShardInfo } from "../types.js";
+import {
+  BASE_ROLES,
+  type BaseImageRecord,
+  type BaseRole,
+  type RunRecord,
+  type ShardInfo,
+} from "../types.js";
 
 /** A record and the file it was read from (for messages). */
 export interface RecordInput {
@@ -99,17 +105,12 @@ function checkSameSetup(inputs: readonly RecordInput[]): void {
 }
 
 /** What a record knows of a base image: its tag, and (newer records) the image it pointed at. */
-interface BaseSeen {
-  ref: string;
-  id?: string;
-  repoDigest?: string;
-}
+type BaseSeen = Pick<BaseImageRecord, "ref"> & Partial<BaseImageRecord>;
 
-function basesOf(record: RunRecord): Record<string, BaseSeen> {
-  const images = (record as { baseImages?: Record<string, BaseSeen | undefined> }).baseImages;
+function basesOf(record: RunRecord): Record<BaseRole, BaseSeen> {
   return Object.fromEntries(
-    BASE_ROLES.map((role) => [role, { ref: record.bases[role], ...(images?.[role] ?? {}) }]),
-  );
+    BASE_ROLES.map((role) => [role, { ref: record.bases[role], ...record.baseImages?.[role] }]),
+  ) as Record<BaseRole, BaseSeen>;
 }
 
 /**

@@ -166,14 +166,14 @@ export function mergeRecords(inputs: readonly RecordInput[], opts: MergeOptions)
   if (ratios.reference) record.referenceRung = ratios.reference;
   else delete record.referenceRung;
   const baseImages = mergedBaseImages(records);
-  if (baseImages) (record as { baseImages?: unknown }).baseImages = baseImages;
+  if (baseImages) record.baseImages = baseImages;
   delete record.shard;
   return { record, warnings };
 }
 
 /** Every base role any record resolved (checkMergeable made sure they agree). */
-function mergedBaseImages(records: readonly RunRecord[]): Record<string, unknown> | undefined {
-  const all = records.map((r) => (r as { baseImages?: Record<string, unknown> }).baseImages);
-  if (!all.some(Boolean)) return undefined;
-  return Object.assign({}, ...all.reverse().map((b) => b ?? {})) as Record<string, unknown>;
+function mergedBaseImages(records: readonly RunRecord[]): RunRecord["baseImages"] {
+  const all = records.flatMap((r) => (r.baseImages ? [r.baseImages] : []));
+  // The first record's wins where several resolved a role: they are the same image.
+  return all.length ? Object.assign({}, ...[...all].reverse()) : undefined;
 }

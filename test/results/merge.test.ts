@@ -95,6 +95,19 @@ describe("mergeRecords", () => {
     expect(record.maxRssBytes).toBe(9);
   });
 
+  it("keeps every base image the shards resolved", () => {
+    const image = (ref: string, id: string) => ({ ref, id, sizeBytes: 1 });
+    const { record } = mergeRecords(
+      [
+        shard(1, { baseImages: { full: image("shrinkbench/python:3.11-full", "sha256:f") } }),
+        shard(2, { baseImages: { slim: image("shrinkbench/python:3.11-slim", "sha256:s") } }),
+        shard(3),
+      ],
+      { runId: "m" },
+    );
+    expect(Object.keys(record.baseImages ?? {}).sort()).toEqual(["full", "slim"]);
+  });
+
   it("is interrupted when a shard was", () => {
     const { record } = mergeRecords([shard(1, { interrupted: true }), shard(2), shard(3)], {
       runId: "m",
@@ -146,8 +159,8 @@ describe("refusals", () => {
     );
     const digest = (id: string) =>
       ({ slim: { ref: "shrinkbench/python:3.11-slim", id, sizeBytes: 1 } }) as const;
-    const a = shard(1, { baseImages: digest("sha256:aaa") } as Partial<RunRecord>);
-    const b = shard(2, { baseImages: digest("sha256:bbb") } as Partial<RunRecord>);
+    const a = shard(1, { baseImages: digest("sha256:aaa") });
+    const b = shard(2, { baseImages: digest("sha256:bbb") });
     expect(refused([a, b])).toMatch(
       /base image digests \(slim, shrinkbench\/python:3\.11-slim\) differ: shard-1\.json has sha256:aaa, shard-2\.json has sha256:bbb/,
     );
