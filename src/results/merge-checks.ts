@@ -1,6 +1,6 @@
 // Whether run records can be merged into one (`shrinkbench merge`): the same requirements, ladder,
-// builder, base images and rounds, no rung or shard twice, and (for shards of `run --shard K/N`)
-// every shard present. A refusal is an InputError naming the files and the difference. Pure.
+// builder, base images, rounds and mode (--sizes-only), no rung or shard twice, and (for shards of
+// `run --shard K/N`) every shard present. A refusal is an InputError naming the files and the difference. Pure.
 import { InputError } from "../errors.js";
 import {
   BASE_ROLES,
@@ -100,6 +100,14 @@ function checkSameSetup(inputs: readonly RecordInput[]): void {
       );
     if ((a.repeat ?? 1) !== (b.repeat ?? 1))
       differs("rounds (--repeat)", first!, String(a.repeat ?? 1), other, String(b.repeat ?? 1));
+    if (Boolean(a.sizesOnly) !== Boolean(b.sizesOnly))
+      differs(
+        "modes",
+        first!,
+        a.sizesOnly ? "--sizes-only" : "timed builds",
+        other,
+        b.sizesOnly ? "--sizes-only" : "timed builds",
+      );
     checkSameBases(first!, other);
   }
 }

@@ -149,6 +149,9 @@ describe("refusals", () => {
       /builders differ: shard-1\.json has buildkit, shard-2\.json has classic/,
     );
     expect(refused([shard(1), shard(2, { repeat: 3 })])).toMatch(/rounds \(--repeat\) differ/);
+    expect(refused([shard(1), shard(2, { sizesOnly: true })])).toMatch(
+      /modes differ: shard-1\.json has timed builds, shard-2\.json has --sizes-only/,
+    );
   });
 
   it("different base images: by tag, and by digest when both records have one", () => {
