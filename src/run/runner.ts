@@ -11,6 +11,7 @@ import { measureRebuild, usesCacheMount, type RebuildKind } from "./rebuild.js";
 import { EnginePool, NoEligibleEngine } from "./scheduler.js";
 import { addPhases, formatPhases, PhaseClock } from "./phases.js";
 import { withoutTimes } from "./sizes-only.js";
+import { DeferredWork } from "./deferred.js";
 import {
   parseSmokeOutput,
   smokeCommand,
@@ -25,6 +26,7 @@ import type {
   Ladder,
   PackageSources,
   RungInspection,
+  RungPhaseSeconds,
   RungResult,
   RungStatus,
   SmokeResult,
@@ -59,6 +61,11 @@ export interface RunInput {
   repeat?: number;
   /** --sizes-only: cache on, no import timing, no times recorded (sizes-only.ts). */
   sizesOnly?: boolean;
+  /** Where inspections wait for a gap between timed builds (set by runLadder). */
+  later?: {
+    work: DeferredWork;
+    done: (rung: string, inspection: RungInspection | undefined, seconds: RungPhaseSeconds) => void;
+  };
   /** Counts overlapping builds for each build's load record (one per run). */
   loads?: BuildLoadMonitor;
   /** Builds at once on each engine. */
@@ -395,9 +402,25 @@ async function runRung(plan: RungPlan, input: RunInput, engine: Engine): Promise
       phaseSeconds: clock.result(),
     });
   const smoke = await clock.time("smoke", () => smokeStep(plan, image.id, input, engine, report));
-  const inspection = await clock.time("inspect", () => inspectStep(image.id, input, engine));
-  if (!input.keepImages)
+  // Held back (deferred.ts): the inspection and the image's removal run between timed builds,
+  // several at a time, and patch the result in when done.
+  const later = input.inspect ? input.later : undefined;
+  const inspection = later
+    ? undefined
+    : await clock.time("inspect", () => inspectStep(image.id, input, engine));
+  if (later) {
+    later.work.add(async () => {
+      const after = new PhaseClock();
+      const found = input.signal?.aborted
+        ? undefined
+        : await after.time("inspect", () => inspectStep(image.id, input, engine));
+      if (!input.keepImages)
+        await after.time("cleanup", () => engine.removeImage(image.id).catch(() => undefined));
+      later.done(plan.rung.id, found, after.result());
+    });
+  } else if (!input.keepImages) {
     await clock.time("cleanup", () => engine.removeImage(image.id).catch(() => undefined));
+  }
 
   const common = {
     builder: report.builder,
@@ -422,6 +445,14 @@ async function runRung(plan: RungPlan, input: RunInput, engine: Engine): Promise
     logTail: smoke.outputTail,
   });
 }
+
+/**
+ * Rung images that may wait for their inspection (each holds its layers on the engine's disk),
+ * and inspections run at once when they are done: the engine's export and our analysis of one
+ * image overlap those of another.
+ */
+const DEFERRED_IMAGES = 4;
+const DEFERRED_PARALLEL = 2;
 
 /** Runs the ladder; with several engines, each rung goes to the least-busy one (scheduler.ts). */
 export async function runLadder(
@@ -490,6 +521,8 @@ export async function runLadder(
             async (engine) => {
               let result: RungResult;
               try {
+                // Held-back inspections run now, between two rungs, never during a timed build.
+                await roundInput.later?.work.makeRoom();
                 result = await runRung(plan, roundInput, engine);
               } catch (e) {
                 // An engine failure inside one rung fails that rung, not the ladder.
@@ -520,11 +553,26 @@ export async function runLadder(
           }),
       ),
     );
-  const first = { ...input, loads };
+  const work = new DeferredWork(DEFERRED_IMAGES, DEFERRED_PARALLEL);
+  const later: RunInput["later"] = {
+    work,
+    done: (rung, inspection, seconds) => {
+      const r = results.get(rung);
+      if (!r) return;
+      const phaseSeconds = addPhases(r.phaseSeconds, seconds);
+      record({
+        ...r,
+        ...(inspection ? { inspection } : {}),
+        ...(phaseSeconds ? { phaseSeconds } : {}),
+      });
+    },
+  };
+  const first = { ...input, loads, later };
   await round(plans, first, (_plan, r) => {
     const busy = busyReason(r.buildLoad);
     return busy ? { ...r, busy } : r;
   });
+  await work.drain();
   // --repeat: the passing rungs again, every one per round, so that drift hits all alike. The
   // warm rebuild and the byte inspection are measured once: they do not change between rounds.
   const again = { ...first, rebuild: false, inspect: false };
