@@ -49,11 +49,13 @@ afterAll(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function open(text: string): Promise<RunSources> {
+async function open(text: string, indexUrl?: string): Promise<RunSources> {
   const file = path.join(dir, "requirements.txt");
   fs.writeFileSync(file, text);
   return openRunSources({
-    sources: { noIndex: true, extraIndexUrls: [], findLinks: [], trustedHosts: [] },
+    sources: indexUrl
+      ? { indexUrl, extraIndexUrls: [], findLinks: [], trustedHosts: [] }
+      : { noIndex: true, extraIndexUrls: [], findLinks: [], trustedHosts: [] },
     engines: [{ host: "unix:///var/run/docker.sock" } as unknown as Engine],
     remoteHosts: [],
     baseImages: ["img"],
@@ -101,6 +103,25 @@ describe("direct file references on the package server", { timeout: 120_000 }, (
       for (const p of ["/d0/", "/d0/other.whl", "/d1/", `/d1/${local.fileName}`, "/d2/x.whl"]) {
         expect((await fetch(`${base}${p}`)).status, p).toBe(404);
       }
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("a URL without credentials gets those of a configured index on the same host", async () => {
+    const s = await open(
+      `tiny-remote @ http://${origin}/private/${remote.fileName}?sig=abc\n`,
+      `http://user:${TOKEN}@${origin}/simple/`,
+    );
+    try {
+      const before = seen.length;
+      const url = /http:\/\/127\.0\.0\.1:\d+\/d0\/\S+/.exec(s.requirementsText)![0];
+      const r = await fetch(url);
+      expect(r.status).toBe(200);
+      expect(Buffer.from(await r.arrayBuffer()).equals(remote.bytes)).toBe(true);
+      expect(seen.slice(before).map((x) => x.authorization)).toEqual([
+        `Basic ${Buffer.from(`user:${TOKEN}`).toString("base64")}`,
+      ]);
     } finally {
       await s.close();
     }
