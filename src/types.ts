@@ -156,8 +156,13 @@ export interface BuildLoad {
   cpus: number;
   /** Other builds of this run in progress at any time during this one. */
   concurrentBuilds: number;
-  /** CPU seconds per wall second used by a local dockerd and its children, when readable. */
+  /**
+   * CPU seconds per wall second used by the local engine serving this run (dockerd with the RUN
+   * steps it ran, every build on it), when readable (Linux, a unix socket, /proc/PID readable).
+   */
   engineCpu?: number;
+  /** CPU seconds per wall second the whole machine was busy (/proc/stat), when readable. */
+  machineCpu?: number;
 }
 
 /** Where a rung image's bytes are: a summary of `shrinkbench inspect` kept in the run record. */

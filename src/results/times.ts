@@ -54,10 +54,19 @@ export function withBuildRatios(
 }
 
 /**
+ * Work outside the engine, as a share of the machine's CPUs, above which a build shared the
+ * machine: a quarter (half a CPU of two). shrinkbench's own part (packing a context, the package
+ * server) stays far under it.
+ */
+export const OTHER_CPU_SHARE_BAR = 0.25;
+
+/**
  * Why a rung's times were taken on a busy machine, or undefined. Busy: another build of this run
  * overlapped one of its builds, or the machine's load average before a build already exceeded
- * its CPUs (more runnable work than CPUs before the build even began). A sequential run's own
- * previous build leaves a load of about 1, which stays under the bar on two CPUs or more.
+ * its CPUs (more runnable work than CPUs before the build even began), or during a build the
+ * machine spent more than OTHER_CPU_SHARE_BAR of its CPUs outside the local engine (other
+ * programs competed with the build). A sequential run's own previous build leaves a load of
+ * about 1, which stays under the bar on two CPUs or more.
  */
 export function busyReason(loads: readonly BuildLoad[] | undefined): string | undefined {
   if (!loads?.length) return undefined;
@@ -67,6 +76,18 @@ export function busyReason(loads: readonly BuildLoad[] | undefined): string | un
   const worst = loads.reduce((a, b) => (b.loadBefore / b.cpus > a.loadBefore / a.cpus ? b : a));
   if (worst.loadBefore > worst.cpus) {
     reasons.push(`load average ${worst.loadBefore.toFixed(1)} on ${worst.cpus} CPUs before a build`);
+  }
+  const others = loads
+    .filter((l) => l.machineCpu !== undefined && l.engineCpu !== undefined)
+    .map((l) => ({ other: Math.max(0, l.machineCpu! - l.engineCpu!), cpus: l.cpus }));
+  const most = others.reduce<(typeof others)[number] | undefined>(
+    (a, b) => (!a || b.other / b.cpus > a.other / a.cpus ? b : a),
+    undefined,
+  );
+  if (most && most.other / most.cpus > OTHER_CPU_SHARE_BAR) {
+    reasons.push(
+      `${most.other.toFixed(1)} of ${most.cpus} CPUs busy outside the engine during a build`,
+    );
   }
   return reasons.length ? reasons.join("; ") : undefined;
 }

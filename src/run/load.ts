@@ -1,9 +1,9 @@
 // What else the machine was doing while a build was timed: the 1-minute load average before and
-// after, and how many other builds of this run overlapped it. The engine's own CPU use is not
-// read: on a machine with several dockerds there is no cheap, reliable way to tell which one
-// serves this run's socket, and the build's processes are children of containerd, not dockerd.
+// after, how many other builds of this run overlapped it, and where the CPU time went (cpu-use.ts:
+// the whole machine's and the local engine's, found by the socket it listens on).
 import { availableParallelism, loadavg } from "node:os";
 import type { BuildLoad } from "../types.js";
+import { cpuBetween, findEnginePid, readCpuCounters, type CpuCounters } from "./cpu-use.js";
 
 interface Watch {
   startedAt: string;
@@ -15,13 +15,22 @@ interface Watch {
 export class BuildLoadMonitor {
   private readonly active = new Set<Watch>();
 
+  /** The engine's pid per endpoint, looked up once. */
+  private readonly enginePids = new Map<string, number | undefined>();
+
   constructor(
     private readonly load1 = (): number => loadavg()[0] ?? 0,
     private readonly cpus = availableParallelism(),
+    private readonly counters: (enginePid?: number) => CpuCounters = readCpuCounters,
+    private readonly enginePid: (host?: string) => number | undefined = findEnginePid,
   ) {}
 
-  /** Call when a timed build starts; the returned function, when it ends. */
-  start(): () => BuildLoad {
+  /** Call when a timed build on the engine at `host` starts; the returned function, when it ends. */
+  start(host?: string): () => BuildLoad {
+    const key = host ?? "";
+    if (!this.enginePids.has(key)) this.enginePids.set(key, this.enginePid(host));
+    const pid = this.enginePids.get(key);
+    const before = this.counters(pid);
     const watch: Watch = {
       startedAt: new Date().toISOString(),
       loadBefore: this.load1(),
@@ -37,6 +46,7 @@ export class BuildLoadMonitor {
         loadAfter: round2(this.load1()),
         cpus: this.cpus,
         concurrentBuilds: watch.concurrentBuilds,
+        ...cpuBetween(before, this.counters(pid)),
       };
     };
   }

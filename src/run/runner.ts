@@ -166,7 +166,7 @@ async function buildStep(
   const context = packContext(entries);
   const timeout = AbortSignal.timeout(input.buildTimeoutMs);
   const signal = input.signal ? AbortSignal.any([input.signal, timeout]) : timeout;
-  const stopWatch = input.loads?.start();
+  const stopWatch = input.loads?.start(engine.host);
   const t0 = performance.now();
   const outcome = await engine.build({
     context: context.stream,

@@ -62,6 +62,17 @@ describe("busyReason", () => {
     expect(busyReason([load(1), load(13.2)])).toBe("load average 13.2 on 2 CPUs before a build");
     expect(busyReason(undefined)).toBeUndefined();
   });
+
+  it("flags a build during which other programs used more than a quarter of the CPUs", () => {
+    const cpu = (machineCpu: number, engineCpu: number) => ({ ...load(0.5), machineCpu, engineCpu });
+    // the build's own work is inside the engine: 1.9 CPUs busy, 1.7 of them the engine's
+    expect(busyReason([cpu(1.9, 1.7)])).toBeUndefined();
+    expect(busyReason([cpu(1.9, 0.9), cpu(1.2, 1.0)])).toBe(
+      "1.0 of 2 CPUs busy outside the engine during a build",
+    );
+    // without the engine's share (a remote engine) the machine's alone says nothing
+    expect(busyReason([{ ...load(0.5), machineCpu: 2 }])).toBeUndefined();
+  });
 });
 
 describe("mergeRound", () => {

@@ -1,0 +1,146 @@
+// Where the machine's CPU went while a build was timed, from /proc (Linux; elsewhere nothing is
+// recorded): the whole machine's busy CPU time (/proc/stat) and that of the local engine serving
+// this run's socket (dockerd with its children: BuildKit runs every RUN step as a child of
+// dockerd, through runc). What the machine spent outside the engine is other work (test suites,
+// compilers, other sessions); a build that had to share the CPUs with much of it is flagged busy.
+// The engine's share includes every build the engine ran in the window, other users' too: the
+// overlapping builds of this run are counted apart (load.ts).
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+
+/** Counters at one instant, in seconds of CPU time. */
+export interface CpuCounters {
+  /** Wall clock (performance.now() / 1000). */
+  at: number;
+  /** Busy CPU seconds of the whole machine since boot (all CPUs: user+nice+system+irq+softirq+steal). */
+  machineBusy?: number;
+  /** CPU seconds of the engine's process, with its children waited for (RUN steps that ended). */
+  engine?: number;
+}
+
+/** What one build window shows: CPUs busy on average, whole machine and engine. */
+export interface CpuUse {
+  machineCpu?: number;
+  engineCpu?: number;
+}
+
+/** Ticks per second of /proc's counters: 100 on every Linux architecture Node runs on. */
+const HZ = 100;
+
+/** Busy seconds from the first line of /proc/stat ("cpu  user nice system idle iowait irq softirq steal ..."). */
+export function machineBusySeconds(procStat: string): number | undefined {
+  const line = procStat.split("\n").find((l) => l.startsWith("cpu "));
+  if (!line) return undefined;
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  if (f.length < 8 || f.some((n) => !Number.isFinite(n))) return undefined;
+  const [user, nice, system, , , irq, softirq, steal] = f as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  return (user + nice + system + irq + softirq + steal) / HZ;
+}
+
+/** utime+stime+cutime+cstime of /proc/PID/stat, in seconds (fields 14–17; the name may hold spaces). */
+export function processTreeSeconds(pidStat: string): number | undefined {
+  const after = pidStat.slice(pidStat.lastIndexOf(")") + 2).split(" ");
+  // after[0] is field 3 (state): utime is field 14, so after[11]..after[14].
+  const f = after.slice(11, 15).map(Number);
+  if (f.length < 4 || f.some((n) => !Number.isFinite(n))) return undefined;
+  return f.reduce((s, n) => s + n, 0) / HZ;
+}
+
+/** The CPUs busy on average between two readings; a counter missing on either side is absent. */
+export function cpuBetween(a: CpuCounters, b: CpuCounters): CpuUse {
+  const wall = b.at - a.at;
+  if (!(wall > 0)) return {};
+  const per = (x?: number, y?: number) =>
+    x === undefined || y === undefined || y < x ? undefined : round2((y - x) / wall);
+  const machineCpu = per(a.machineBusy, b.machineBusy);
+  const engineCpu = per(a.engine, b.engine);
+  return {
+    ...(machineCpu !== undefined ? { machineCpu } : {}),
+    ...(engineCpu !== undefined ? { engineCpu } : {}),
+  };
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+/** The socket file of a local unix:// endpoint, or undefined (tcp, ssh: the engine is elsewhere). */
+export function unixSocketPath(host: string | undefined): string | undefined {
+  if (!host) return "/var/run/docker.sock";
+  if (host.startsWith("unix://")) return host.slice("unix://".length);
+  if (host.startsWith("/")) return host;
+  return undefined;
+}
+
+/** Inodes of the listening unix sockets bound at `path`, from /proc/net/unix. */
+export function listeningInodes(procNetUnix: string, path: string): string[] {
+  const out: string[] = [];
+  for (const line of procNetUnix.split("\n").slice(1)) {
+    const f = line.trim().split(/\s+/);
+    // Num RefCount Protocol Flags Type St Inode Path; Flags 00010000 = listening.
+    if (f.length >= 8 && f[7] === path && (parseInt(f[3]!, 16) & 0x10000) !== 0) out.push(f[6]!);
+  }
+  return out;
+}
+
+/**
+ * The pid of the process listening on the engine's unix socket (dockerd), or undefined when it
+ * is not local or cannot be found (another user's process: /proc/PID/fd is not readable).
+ */
+export function findEnginePid(host: string | undefined): number | undefined {
+  const path = unixSocketPath(host);
+  if (!path) return undefined;
+  try {
+    const inodes = new Set(listeningInodes(readFileSync("/proc/net/unix", "utf8"), path));
+    if (inodes.size === 0) return undefined;
+    for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+      let comm: string;
+      try {
+        comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+      } catch {
+        continue;
+      }
+      // The engine's daemon; checking every process's descriptors would cost far more.
+      if (!/^(dockerd|podman|containerd)$/.test(comm)) continue;
+      try {
+        for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+          const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+          if (inodes.has(/^socket:\[(\d+)\]$/.exec(target)?.[1] ?? "")) return Number(pid);
+        }
+      } catch {
+        // Not ours to read, or gone.
+      }
+    }
+  } catch {
+    // No /proc (macOS, Windows): nothing to record.
+  }
+  return undefined;
+}
+
+/** Reads the counters now; `enginePid` undefined leaves the engine's out. */
+export function readCpuCounters(enginePid: number | undefined): CpuCounters {
+  const read = (file: string) => {
+    try {
+      return readFileSync(file, "utf8");
+    } catch {
+      return undefined;
+    }
+  };
+  const stat = read("/proc/stat");
+  const engineStat = enginePid === undefined ? undefined : read(`/proc/${enginePid}/stat`);
+  const machineBusy = stat === undefined ? undefined : machineBusySeconds(stat);
+  const engine = engineStat === undefined ? undefined : processTreeSeconds(engineStat);
+  return {
+    at: performance.now() / 1000,
+    ...(machineBusy !== undefined ? { machineBusy } : {}),
+    ...(engine !== undefined ? { engine } : {}),
+  };
+}
