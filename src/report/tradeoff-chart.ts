@@ -10,7 +10,10 @@
 //           data-frontier="true|false" .../>
 //   <line class="errorbar" data-rung="<id>" data-min="<s>" data-max="<s>" .../>
 //   <polyline class="frontier" .../>
+//   <text class="point-label" data-rung="<id>" ...>, placed clear of each other and of the
+//   points (label-placement.ts); <line class="leader" data-rung="<id>"/> to a label moved away.
 import { escapeXml, niceAxis } from "./chart.js";
+import { placeLabels } from "./label-placement.js";
 import type { Spread } from "../results/stats.js";
 import { coldBuildSpread, importSpread } from "../results/times.js";
 import type { RunRecord, RungResult } from "../types.js";
@@ -26,6 +29,8 @@ const COLOURS = {
   frontier: "#d9480f",
 } as const;
 const FONT = "system-ui, -apple-system, 'Segoe UI', 'DejaVu Sans', Helvetica, Arial, sans-serif";
+
+const LABEL_FONT = 10;
 
 type Axis = "build" | "import";
 
@@ -124,9 +129,32 @@ function panel(record: RunRecord, axis: Axis, dx: number): string {
     }
     out.push(
       `<circle class="point" data-rung="${rung}" data-bytes="${p.bytes}" data-seconds="${p.time.median}" data-frontier="${p.frontier}" cx="${n(x(p.time.median))}" cy="${cy}" r="5" fill="${p.frontier ? colour : "#ffffff"}" stroke="${colour}" stroke-width="2"><title>${rung}: ${escapeXml(formatBytes(p.bytes))}, ${escapeXml(secs(p.time.median))} (n=${p.time.n})</title></circle>`,
-      `<text x="${n(x(p.time.median) + 8)}" y="${n(y(p.bytes) - 6)}" font-size="10" fill="${COLOURS.text}">${rung}</text>`,
     );
   }
+  // Labels after every point, frontier rungs first: they get the spots nearest their points.
+  const order = [...ps].sort((a, b) => Number(b.frontier) - Number(a.frontier));
+  const labels = placeLabels(
+    order.map((p) => ({ x: x(p.time.median), y: y(p.bytes), text: p.rung })),
+    {
+      fontSize: LABEL_FONT,
+      radius: 5,
+      bounds: { x: PANEL.left, y: PANEL.top - 14, width: PANEL.width - PANEL.left, height: h + 14 },
+    },
+  );
+  order.forEach((p, i) => {
+    const l = labels[i]!;
+    const rung = escapeXml(p.rung);
+    if (l.moved) {
+      const ex = l.anchor === "end" ? l.box.x + l.box.width : l.box.x;
+      const ey = l.box.y + l.box.height / 2;
+      out.push(
+        `<line class="leader" data-rung="${rung}" x1="${n(x(p.time.median))}" y1="${n(y(p.bytes))}" x2="${n(ex)}" y2="${n(ey)}" stroke="${COLOURS.axis}" stroke-width="0.75"/>`,
+      );
+    }
+    out.push(
+      `<text class="point-label" data-rung="${rung}" x="${n(l.x)}" y="${n(l.y)}" text-anchor="${l.anchor}" font-size="${LABEL_FONT}" fill="${COLOURS.text}">${rung}</text>`,
+    );
+  });
   out.push(`</g>`);
   return out.join("\n");
 }

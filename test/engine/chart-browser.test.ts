@@ -413,4 +413,64 @@ document.body.appendChild(pre);
     const second = marks.find((k) => k.panel === "import")!;
     expect(first.x).toBeLessThan(second.x);
   });
+
+  it("writes every point's label clear of the other labels and of the points, however close", async () => {
+    // Same-content rungs at nearly the same size and time: their labels would pile up.
+    const crowded = structuredClone(record);
+    const ref = crowded.rungs.find((r) => r.rung === "slim-squash")!;
+    for (const r of crowded.rungs.filter((x) => x.status === "PASS" && x.image).slice(2, 8)) {
+      r.image = { ...r.image!, sizeBytes: ref.image!.sizeBytes + (r.rung.length % 3) * 1e6 };
+      r.buildSamples = ref.buildSamples!.map((b, i) => b + i * 0.3 + (r.rung.length % 2));
+    }
+    crowded.recommendation = recommend(crowded.rungs);
+    const script = `<script>
+const boxes = [...document.querySelectorAll("svg.tradeoff .point-label, svg.tradeoff .point")].map((m) => {
+  const b = m.getBoundingClientRect();
+  return { kind: m.getAttribute("class"), panel: m.closest("g.panel").dataset.axis,
+    rung: m.dataset.rung, x: b.x, y: b.y, width: b.width, height: b.height };
+});
+const pre = document.createElement("pre");
+pre.id = "sb-labels";
+pre.textContent = JSON.stringify(boxes);
+document.body.appendChild(pre);
+</script>`;
+    const html = renderHtmlReport(crowded).replace("</body>", `${script}\n</body>`);
+    const { stdout } = await chromium(["--dump-dom", writeReport("labels.html", html)]);
+    const m = /<pre id="sb-labels">([^<]*)<\/pre>/.exec(stdout);
+    expect(m, "the labels' layout in the dumped DOM").not.toBeNull();
+    type B = {
+      kind: string;
+      panel: string;
+      rung: string;
+      x: number;
+      y: number;
+      width: number;
+      height: number;
+    };
+    const boxes = JSON.parse(m![1]!.replace(/&quot;/g, '"').replace(/&amp;/g, "&")) as B[];
+    const hit = (a: B, b: B) =>
+      a.x < b.x + b.width - 0.5 &&
+      b.x < a.x + a.width - 0.5 &&
+      a.y < b.y + b.height - 0.5 &&
+      b.y < a.y + a.height - 0.5;
+    const passing = crowded.rungs.filter((r) => r.status === "PASS").map((r) => r.rung);
+    for (const axis of ["build", "import"]) {
+      const labels = boxes.filter((b) => b.kind === "point-label" && b.panel === axis);
+      const points = boxes.filter((b) => b.kind === "point" && b.panel === axis);
+      expect(labels.map((l) => l.rung).sort()).toEqual([...passing].sort());
+      for (const [i, a] of labels.entries()) {
+        expect(a.width, `${axis} ${a.rung} drawn`).toBeGreaterThan(10);
+        for (const b of labels.slice(i + 1))
+          expect(hit(a, b), `${axis}: ${a.rung} / ${b.rung}`).toBe(false);
+        for (const p of points)
+          expect(hit(a, p), `${axis}: label ${a.rung} on point ${p.rung}`).toBe(false);
+      }
+    }
+    // The crowd really is crowded: some points are closer than a label is wide.
+    const build = boxes.filter((b) => b.kind === "point" && b.panel === "build");
+    const close = build.some((a, i) =>
+      build.slice(i + 1).some((b) => Math.abs(a.x - b.x) < 20 && Math.abs(a.y - b.y) < 12),
+    );
+    expect(close).toBe(true);
+  });
 });
