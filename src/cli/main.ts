@@ -122,7 +122,7 @@ export async function main(argv: string[]): Promise<number> {
           .option("build-ratio-margin", {
             type: "string",
             describe:
-              "the noise assumed around a ratio measured once (a run without --repeat): default 25%",
+              "the noise assumed around a ratio measured once (a run without --repeat): default 50%",
           })
           .option("update-baseline", {
             type: "boolean",

@@ -72,13 +72,13 @@ describe("the build-time gate", () => {
   });
 
   it("with one sample a side, says the spread is unknown and uses the stated margin", () => {
-    expect(DEFAULT_SINGLE_SAMPLE_MARGIN).toBe(0.25);
-    // 2.0 → 2.6 (+30%): over 20%, but 2.6/1.25 = 2.08 < 2.0*1.25 = 2.5: within ±25%
+    expect(DEFAULT_SINGLE_SAMPLE_MARGIN).toBe(0.5);
+    // 2.0 → 2.6 (+30%): over 20%, but 2.6/1.5 = 1.73 < 2.0*1.5 = 3.0: within ±50%
     const within = checkBuildTimes(record("a", [10], [20]), record("b", [10], [26]), gate("20%"));
     expect(within[0]!.verdict).toBe("within-noise");
-    expect(within[0]!.message).toMatch(/baseline one sample, ±25\.0% assumed/);
-    // 2.0 → 3.4 (+70%): 3.4/1.25 = 2.72 > 2.5: beyond
-    const beyond = checkBuildTimes(record("a", [10], [20]), record("b", [10], [34]), gate("20%"));
+    expect(within[0]!.message).toMatch(/baseline one sample, ±50\.0% assumed/);
+    // 2.0 → 4.6 (+130%): 4.6/1.5 = 3.07 > 3.0: beyond
+    const beyond = checkBuildTimes(record("a", [10], [20]), record("b", [10], [46]), gate("20%"));
     expect(beyond[0]!.verdict).toBe("grew");
     // a smaller stated margin: 2.6/1.1 = 2.36 > 2.2
     const tight = checkBuildTimes(
@@ -90,10 +90,10 @@ describe("the build-time gate", () => {
   });
 
   it("mixes a measured side with a one-sample side", () => {
-    // baseline measured 2.0–2.1; current one sample 3.0 → band 2.4–3.75: 2.4 > 2.1, beyond
+    // baseline measured 2.0–2.1; current one sample 3.3 → band 2.2–4.95: 2.2 > 2.1, beyond
     const t = checkBuildTimes(
       record("a", [10, 10, 10], [20, 21, 20.5]),
-      record("b", [10], [30]),
+      record("b", [10], [33]),
       gate("20%"),
     );
     expect(t[0]!.verdict).toBe("grew");
