@@ -14,7 +14,14 @@ import { EXIT, InputError, ShrinkbenchError } from "../errors.js";
 import { useColor } from "../report/color.js";
 import { toolVersion } from "../version.js";
 import { diffCommand } from "../commands/diff.js";
-import { runFlags, runOptions, sourceOptions, toRunOptions, wasteGateOptions } from "./options.js";
+import {
+  contextOption,
+  runFlags,
+  runOptions,
+  sourceOptions,
+  toRunOptions,
+  wasteGateOptions,
+} from "./options.js";
 import { writerTo } from "./pipes.js";
 import { interruptions } from "./signals.js";
 
@@ -344,6 +351,7 @@ export async function main(argv: string[]): Promise<number> {
               "judge the waste and exit 1 when a gate fails (the gates given, --ci-config, ./.dive-ci, or dive's defaults)",
           })
           .option("docker-host", { type: "string" })
+          .option("context", contextOption("read the image from"))
           .example("$0 inspect myapp:latest", "layers, waste and packages of an image")
           .example("$0 inspect ./image.tar --no-gzip", "a `docker save` archive, no engine")
           .example("docker save myapp | $0 inspect -", "from stdin")
@@ -357,6 +365,7 @@ export async function main(argv: string[]): Promise<number> {
             gzip: a.gzip,
             top: a.top,
             dockerHost: a["docker-host"],
+            context: a.context,
             ci: a.ci,
             maxWasted: a["max-wasted"] as string | undefined,
             maxWastedPercent: a["max-wasted-percent"] as string | undefined,
@@ -381,6 +390,7 @@ export async function main(argv: string[]): Promise<number> {
           })
           .option("top", { type: "number", default: 10, describe: "rows per list" })
           .option("docker-host", { type: "string" })
+          .option("context", contextOption("read images from"))
           .example("$0 diff myapp:1.0 myapp:1.1", "two images of the engine")
           .example("$0 diff old.tar oci:./new", "an archive against an OCI layout")
           .example("$0 diff results/run.json#slim results/run.json#slim-squash", "two rungs")
@@ -393,6 +403,7 @@ export async function main(argv: string[]): Promise<number> {
             format: a.format,
             top: a.top,
             dockerHost: a["docker-host"],
+            context: a.context,
           },
           io,
         );

@@ -58,11 +58,7 @@ export function runFlags<T>(y: Argv<T>) {
       describe:
         "engine endpoint (unix://, tcp://, ssh://); repeat it to build on several engines, each rung on the least-busy one; default: `engines` in the config, DOCKER_HOST, the docker context, the default socket",
     })
-    .option("context", {
-      type: "string",
-      describe:
-        "docker context to build on (as `docker --context`; see `docker context ls`), instead of --docker-host",
-    })
+    .option("context", contextOption("build on"))
     .option("index-url", {
       type: "string",
       describe: "pip index for every rung (default: the host's pip configuration)",
@@ -263,6 +259,14 @@ export function toRunOptions(a: RunArgs): RunOptions {
     quiet: a.quiet,
     verbose: a.verbose,
     color: a.color,
+  };
+}
+
+/** --context NAME: a docker context, as docker's own flag; `what` the engine is used for. */
+export function contextOption(what: string) {
+  return {
+    type: "string" as const,
+    describe: `docker context to ${what} (as \`docker --context\`; see \`docker context ls\`), instead of --docker-host`,
   };
 }
 

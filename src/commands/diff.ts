@@ -18,6 +18,8 @@ export interface DiffOptions {
   format: DiffFormat;
   top: number;
   dockerHost?: string;
+  /** --context NAME: a docker context, as `docker --context`. */
+  context?: string;
   env?: NodeJS.ProcessEnv;
   stdin?: NodeJS.ReadableStream;
 }

@@ -34,6 +34,8 @@ export interface InspectOptions {
   /** Rows per list. */
   top: number;
   dockerHost?: string;
+  /** --context NAME: a docker context, as `docker --context` (refused with dockerHost). */
+  context?: string;
   env?: NodeJS.ProcessEnv;
   /** Judge the waste (the gates below, a rules file, or dive's defaults) and set the exit code. */
   ci?: boolean;
@@ -69,11 +71,17 @@ export async function inspectCommand(
 /** Reads the image from wherever it is. */
 export async function inspectSource(
   source: ImageSource,
-  opts: Pick<InspectOptions, "gzip" | "dockerHost" | "env" | "stdin"> & { keepFiles?: boolean },
+  opts: Pick<InspectOptions, "gzip" | "dockerHost" | "context" | "env" | "stdin"> & {
+    keepFiles?: boolean;
+  },
   engine?: Engine,
 ): Promise<InspectReport> {
   if (source.kind === "engine") {
-    const e = engine ?? new DockerEngine(resolveEndpoint(opts.dockerHost, opts.env ?? process.env));
+    const e =
+      engine ??
+      new DockerEngine(
+        resolveEndpoint({ host: opts.dockerHost, context: opts.context }, opts.env ?? process.env),
+      );
     await e.info();
     if (!(await e.inspectImage(source.ref))) {
       throw new InputError(

@@ -242,3 +242,45 @@ describe("inspect and diff with no engine", () => {
     expect(diff.stdout).toMatch(/Size 284kB → 284kB \(0B\); wasted 150kB → 150kB/);
   }, 30_000);
 });
+
+describe("--context NAME on inspect and diff", () => {
+  it("reads images from the docker context named, as run and check do", async () => {
+    const { createHash } = await import("node:crypto");
+    const config = join(dir, "docker-config");
+    const id = createHash("sha256").update("sb-test").digest("hex");
+    await mkdir(join(config, "contexts", "meta", id), { recursive: true });
+    await writeFile(
+      join(config, "contexts", "meta", id, "meta.json"),
+      JSON.stringify({ Name: "sb-test", Endpoints: { docker: { Host: NO_ENGINE } } }),
+    );
+    vi.stubEnv("DOCKER_CONFIG", config);
+    vi.stubEnv("DOCKER_HOST", "");
+    vi.stubEnv("DOCKER_CONTEXT", "");
+    try {
+      // The context's (absent) engine is the one asked: the message names its socket.
+      const unreachable =
+        /cannot reach the Docker engine at unix:\/\/\/nonexistent\/shrinkbench-test\.sock/;
+      const inspect = await cli("inspect", "myapp:1", "--context", "sb-test");
+      expect(inspect.code).toBe(2);
+      expect(inspect.stderr).toMatch(unreachable);
+      const diff = await cli("diff", "myapp:1", "myapp:2", "--context", "sb-test");
+      expect(diff.code).toBe(2);
+      expect(diff.stderr).toMatch(unreachable);
+      const missing = await cli("inspect", "myapp:1", "--context", "nope");
+      expect(missing.stderr).toMatch(/docker context "nope" not found/);
+      const both = await cli(
+        "diff",
+        "a:1",
+        "b:1",
+        "--context",
+        "sb-test",
+        "--docker-host",
+        NO_ENGINE,
+      );
+      expect(both.code).toBe(2);
+      expect(both.stderr).toMatch(/--docker-host and --context both given/);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  }, 30_000);
+});
