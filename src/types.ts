@@ -103,6 +103,21 @@ export interface Rung {
   caveat?: string;
   /** The builder the template needs (RUN --mount): under the classic builder it is SKIPPED. */
   needs?: "buildkit";
+  /**
+   * A Dockerfile of the user's own instead of a template (`--dockerfile`, or a ladder file's
+   * `dockerfile` field): built from its own folder, not from a generated context (src/ladder/yours.ts).
+   */
+  dockerfile?: OwnDockerfile;
+}
+
+/** A user's own Dockerfile as a rung: where it is, and the folder it is built from. */
+export interface OwnDockerfile {
+  /** The Dockerfile, as given (relative to the working directory or the ladder file). */
+  path: string;
+  /** The build context folder (default: the Dockerfile's folder). */
+  context: string;
+  /** The Dockerfile's text, read before anything is built. */
+  text: string;
 }
 
 export interface Ladder {

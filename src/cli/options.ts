@@ -36,6 +36,16 @@ export function runFlags<T>(y: Argv<T>) {
       type: "string",
       describe: "project folder to COPY into the image; enables the .dockerignore rungs",
     })
+    .option("dockerfile", {
+      type: "string",
+      describe:
+        "your own Dockerfile: built, smoke-tested and timed as the rung `yours`, every other rung compared with it",
+    })
+    .option("build-context", {
+      type: "string",
+      describe:
+        "with --dockerfile: the folder it is built from (its .dockerignore honoured; default: the Dockerfile's folder). Not --context, which names a docker context",
+    })
     .option("test", {
       type: "string",
       describe:
@@ -227,6 +237,8 @@ export function toRunOptions(a: RunArgs): RunOptions {
     ladder: a.ladder,
     rungs: a.rung,
     app: a.app,
+    dockerfile: a.dockerfile,
+    buildContext: a["build-context"],
     test: a.test,
     out: a.out,
     name: a.name,

@@ -36,6 +36,8 @@ import { importSmokeTest, scriptSmokeTest, type SmokeTest } from "../ladder/smok
 import { parseSize } from "../units.js";
 import { parseShardSpec, planShard, shardInfo } from "../run/shard.js";
 import { readRunRecord } from "../results/record.js";
+import { ownDockerfileOf, withYours, yoursNotes } from "./run-yours.js";
+import { YOURS } from "../ladder/yours.js";
 import { toolVersion } from "../version.js";
 import {
   BASE_ROLES,
@@ -54,6 +56,10 @@ export interface RunOptions {
   ladder: string;
   rungs: string[];
   app?: string;
+  /** --dockerfile: your own Dockerfile, the rung `yours` (src/ladder/yours.ts). */
+  dockerfile?: string;
+  /** --build-context: the folder it is built from (default: the Dockerfile's folder). */
+  buildContext?: string;
   test?: string;
   out: string;
   name?: string;
@@ -161,9 +167,10 @@ export async function prepareRun(opts: RunOptions) {
   if (opts.app !== undefined && (!existsSync(opts.app) || !statSync(opts.app).isDirectory())) {
     throw new InputError(`--app ${opts.app}: not a directory`, "pass the folder of your project");
   }
-  if (opts.rebuild && opts.app === undefined) {
+  const own = await ownDockerfileOf(opts);
+  if (opts.rebuild && opts.app === undefined && !own) {
     throw new InputError(
-      "--rebuild needs --app DIR",
+      "--rebuild needs --app DIR (or --dockerfile)",
       "a warm rebuild changes one of your application files (in the build context only) and builds again",
     );
   }
@@ -171,7 +178,13 @@ export async function prepareRun(opts: RunOptions) {
   // Refused before any engine is touched: a URL with credentials that the package server does
   // not serve for the builds (git+https://user:token@…). Package files' URLs are replaced.
   flattenRequirements(rewriteDirectFiles(requirements, (f) => f.fileName));
-  const whole = selectRungs(await loadLadder(opts.ladder), opts.rungs);
+  const whole = withYours(
+    selectRungs(
+      await loadLadder(opts.ladder),
+      opts.rungs.filter((r) => !own || r !== YOURS),
+    ),
+    own,
+  );
   if (opts.referenceRung !== undefined && !whole.rungs.some((r) => r.id === opts.referenceRung)) {
     throw new InputError(
       `--reference-rung ${opts.referenceRung}: not a rung of this run`,
@@ -198,7 +211,19 @@ export async function prepareRun(opts: RunOptions) {
       findLinks: opts.findLinks,
     },
   });
-  return { requirements, ladder, shard, config, smoke, budgetBytes, templates, scripts, sources };
+  const notes = own ? await yoursNotes(own, config.bases) : [];
+  return {
+    requirements,
+    ladder,
+    shard,
+    config,
+    smoke,
+    budgetBytes,
+    templates,
+    scripts,
+    sources,
+    notes,
+  };
 }
 
 /** --shard K/N: this runner's share of the ladder; without it, the whole ladder. */
@@ -261,6 +286,9 @@ export async function runCommand(
     opts.name,
   );
   checked.addTo(recorder.record);
+  for (const n of prepared.notes) note(n);
+  if (prepared.notes.length)
+    recorder.record.notes = [...(recorder.record.notes ?? []), ...prepared.notes];
   const progress = startProgress(opts, io);
   try {
     await runRungs(prepared, setup, recorder, progress.handle, opts, io, checked);
@@ -349,7 +377,9 @@ async function runRungs(
       // Direct file references point at the package server in these (packages/run-sources.ts).
       requirementsText: setup.server.requirementsText,
       constraintsText: setup.server.constraintsText,
-      appDir: opts.app,
+      requirementsPath: opts.requirements,
+      // With --dockerfile, the ladder's --app rungs copy the folder your Dockerfile builds from.
+      appDir: opts.app ?? prepared.ladder.rungs.find((r) => r.id === YOURS)?.dockerfile?.context,
       smoke: prepared.smoke,
       smokeFor: checked.smokeFor,
       templates: prepared.templates,

@@ -175,6 +175,7 @@ export class DockerEngine implements Engine {
         rm: true,
         forcerm: true,
         ...(request.target ? { target: request.target } : {}),
+        ...(request.dockerfile ? { dockerfile: request.dockerfile } : {}),
         // "2" is BuildKit: dockerode 5 opens the gRPC session it needs itself.
         version: builder === "buildkit" ? "2" : "1",
         abortSignal: request.signal,

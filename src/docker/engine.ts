@@ -27,6 +27,8 @@ export interface BuildRequest {
   builder?: Builder;
   /** Build only up to this stage of a multi-stage Dockerfile. */
   target?: string;
+  /** The Dockerfile's path in the context (default: Dockerfile). */
+  dockerfile?: string;
   tag: string;
   buildArgs: Record<string, string>;
   labels: Record<string, string>;

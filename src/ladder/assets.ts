@@ -5,6 +5,8 @@ import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { InputError } from "../errors.js";
 import { parseLadderText } from "./ladder.js";
+import { loadOwnDockerfile } from "./own-context.js";
+import { needsBuildKit } from "./yours.js";
 import type { Ladder } from "../types.js";
 
 /** The package root: dist/ladder/assets.js and src/ladder/assets.ts both sit two levels below it. */
@@ -34,6 +36,19 @@ export async function loadLadder(nameOrFile: string): Promise<Ladder> {
     throw new InputError(`${file}: is a directory, not a ladder file`);
   const ladder = parseLadderText(await readFile(file, "utf8"), file);
   for (const [i, rung] of ladder.rungs.entries()) {
+    if (rung.dockerfile) {
+      // A Dockerfile of the ladder's own: read now, so a wrong path costs no build.
+      const own = await loadOwnDockerfile(rung.dockerfile.path, rung.dockerfile.context, {
+        dockerfile: `${file}: rungs[${i}].dockerfile:`,
+        context: `${file}: rungs[${i}].buildContext:`,
+      });
+      ladder.rungs[i] = {
+        ...rung,
+        dockerfile: own,
+        ...(needsBuildKit(own.text) ? { needs: "buildkit" as const } : {}),
+      };
+      continue;
+    }
     if (!existsSync(join(TEMPLATES_DIR, rung.template))) {
       throw new InputError(
         `${file}: rungs[${i}].template: no template named ${rung.template}`,
@@ -46,8 +61,10 @@ export async function loadLadder(nameOrFile: string): Promise<Ladder> {
 
 export async function loadTemplates(ladder: Ladder): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const r of ladder.rungs)
-    out[r.template] ??= await readFile(join(TEMPLATES_DIR, r.template), "utf8");
+  for (const r of ladder.rungs) {
+    if (r.dockerfile) out[r.template] ??= r.dockerfile.text;
+    else out[r.template] ??= await readFile(join(TEMPLATES_DIR, r.template), "utf8");
+  }
   return out;
 }
 

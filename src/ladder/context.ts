@@ -35,8 +35,15 @@ export interface BuildContext {
   bytes(): number;
 }
 
-/** Lists the entries of the user's project folder, under app/, honouring .dockerignore when asked. */
-export async function appEntries(appDir: string, honourIgnore: boolean): Promise<ContextEntry[]> {
+/**
+ * Lists the entries of the user's project folder, under `prefix` (app/ for the templates, the
+ * top of the context for the user's own Dockerfile), honouring .dockerignore when asked.
+ */
+export async function appEntries(
+  appDir: string,
+  honourIgnore: boolean,
+  prefix = "app/",
+): Promise<ContextEntry[]> {
   let rules: IgnoreRule[] = [];
   if (honourIgnore) {
     try {
@@ -58,16 +65,20 @@ export async function appEntries(appDir: string, honourIgnore: boolean): Promise
       if (st.isDirectory()) {
         if (ignored && !mayReinclude) continue;
         if (!ignored)
-          entries.push({ type: "directory", name: `app/${relPath}`, mode: st.mode & 0o7777 });
+          entries.push({ type: "directory", name: `${prefix}${relPath}`, mode: st.mode & 0o7777 });
         await walk(relPath);
       } else if (ignored) {
         continue;
       } else if (st.isSymbolicLink()) {
-        entries.push({ type: "symlink", name: `app/${relPath}`, target: await readlink(full) });
+        entries.push({
+          type: "symlink",
+          name: `${prefix}${relPath}`,
+          target: await readlink(full),
+        });
       } else if (st.isFile()) {
         entries.push({
           type: "disk-file",
-          name: `app/${relPath}`,
+          name: `${prefix}${relPath}`,
           path: full,
           size: st.size,
           mode: st.mode & 0o7777,

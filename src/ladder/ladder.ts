@@ -1,5 +1,6 @@
 // Ladders are data (variants/*.json). This module validates them, so that a user's own
 // ladder file fails with the field that is wrong rather than halfway through a run.
+import { dirname, resolve } from "node:path";
 import { InputError } from "../errors.js";
 import { describeValue, fieldError, isJsonObject, parseJson } from "../validation.js";
 import { BASE_ROLES, type BaseRole, type ContextMode, type Ladder, type Rung } from "../types.js";
@@ -70,7 +71,50 @@ const RUNG_KEYS = new Set([
   "scratch",
   "caveat",
   "needs",
+  "dockerfile",
+  "buildContext",
 ]);
+
+/**
+ * A rung's own Dockerfile (`dockerfile`, with an optional `buildContext`), paths relative to the
+ * ladder file; the text is read by loadLadder. Such a rung has no template.
+ */
+function parseOwnDockerfile(
+  raw: Record<string, Json>,
+  file: string,
+  path: string,
+): Rung["dockerfile"] | undefined {
+  if (raw.dockerfile === undefined) {
+    if (raw.buildContext !== undefined)
+      fail(
+        file,
+        `${path}.buildContext`,
+        "only for a rung with a dockerfile",
+        'add "dockerfile": "path/to/Dockerfile", or remove it',
+      );
+    return undefined;
+  }
+  if (raw.template !== undefined) {
+    fail(
+      file,
+      `${path}.template`,
+      "a rung has a template or a dockerfile, not both",
+      "remove one: template names a built-in template, dockerfile a Dockerfile of your own",
+    );
+  }
+  const dockerfile = requireString(raw, "dockerfile", file, path);
+  const context = raw.buildContext ?? undefined;
+  if (context !== undefined && (typeof context !== "string" || context.trim() === "")) {
+    fail(file, `${path}.buildContext`, `expected a folder path, got ${describeValue(context)}`);
+  }
+  const dir = dirname(file);
+  const at = resolve(dir, dockerfile);
+  return {
+    path: at,
+    context: context === undefined ? dirname(at) : resolve(dir, context),
+    text: "",
+  };
+}
 
 function parseRung(raw: Json, file: string, path: string): Rung {
   if (!isJsonObject(raw)) fail(file, path, `expected an object, got ${describeValue(raw)}`);
@@ -88,10 +132,13 @@ function parseRung(raw: Json, file: string, path: string): Rung {
       "use lowercase letters and digits, separated by single '.', '_' or '-' (at most 63 characters)",
     );
   }
-  const base = optionalRole(raw, "base", file, path);
+  const own = parseOwnDockerfile(raw, file, path);
+  // Your own Dockerfile names its base itself; planning finds it (src/ladder/yours.ts).
+  const base = optionalRole(raw, "base", file, path) ?? (own ? "full" : undefined);
   if (base === undefined) fail(file, `${path}.base`, "missing: the base role of the final image");
-  const template = requireString(raw, "template", file, path);
-  if (!/^[A-Za-z0-9._-]+\.Dockerfile$/.test(template)) {
+  // Your own Dockerfile's rung is keyed by its path where a built-in one is by template name.
+  const template = own ? own.path : requireString(raw, "template", file, path);
+  if (!own && !/^[A-Za-z0-9._-]+\.Dockerfile$/.test(template)) {
     fail(
       file,
       `${path}.template`,
@@ -173,6 +220,7 @@ function parseRung(raw: Json, file: string, path: string): Rung {
     ...(raw.scratch === true ? { scratch: true } : {}),
     ...(typeof raw.caveat === "string" ? { caveat: raw.caveat } : {}),
     ...(raw.needs === "buildkit" ? { needs: "buildkit" as const } : {}),
+    ...(own ? { dockerfile: own } : {}),
   };
 }
 

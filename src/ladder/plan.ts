@@ -8,6 +8,7 @@ import type {
   PostStep,
   Rung,
 } from "../types.js";
+import { finalBase, mapBaseImages, roleOf } from "./yours.js";
 
 export const RUN_LABEL = "org.shrinkbench.run";
 export const RUNG_LABEL = "org.shrinkbench.rung";
@@ -62,7 +63,44 @@ export function imageTag(rung: Rung, runId: string): string {
   return `shrinkbench/${rung.id}:${runId}`;
 }
 
+/**
+ * A rung of the user's own Dockerfile: its build args are the ladder's and pip's sources (no
+ * BASE_IMAGE: the Dockerfile names its own base), its base is what its final stage builds on
+ * (after the config's base mapping). An unavailable base is the engine's to report: the build
+ * FAILS with its message.
+ */
+function planOwnRung(rung: Rung, input: PlanInput): RungPlan {
+  const { bases, runId } = input;
+  const buildArgs = { ...rung.args, ...sourceBuildArgs(input.sources) };
+  const text = mapBaseImages(rung.dockerfile!.text, bases.images).text;
+  const final = finalBase(text, buildArgs);
+  const baseImage = final.image ?? "scratch";
+  const role = roleOf(final.image, bases.images);
+  const planned: Rung = {
+    ...rung,
+    ...(role ? { base: role } : {}),
+    ...(final.scratch ? { scratch: true } : {}),
+  };
+  let skip: string | undefined;
+  if (rung.needs === "buildkit" && input.builder === "classic") {
+    skip =
+      "needs BuildKit (RUN --mount), and this run builds with the classic builder (--builder classic, or an engine without BuildKit)";
+  }
+  return {
+    rung: planned,
+    skip,
+    template: rung.template,
+    buildArgs,
+    baseImage,
+    tag: imageTag(rung, runId),
+    labels: { [RUN_LABEL]: runId, [RUNG_LABEL]: rung.id },
+    context: rung.context,
+    post: rung.post,
+  };
+}
+
 export function planRung(rung: Rung, input: PlanInput): RungPlan {
+  if (rung.dockerfile) return planOwnRung(rung, input);
   const { bases, runId } = input;
   const baseImage = bases.images[rung.base];
   const builderImage = rung.builder ? bases.images[rung.builder] : undefined;

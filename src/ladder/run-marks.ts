@@ -73,13 +73,19 @@ export function labelStages(dockerfile: string, labels: Record<string, string>):
     if (!LABEL_KEY.test(key)) throw new Error(`label key ${JSON.stringify(key)} is not plain`);
   }
   const label = `LABEL ${entries.map(([k, v]) => `${k}=${quoteLabelValue(v)}`).join(" ")}`;
+  return afterEachFrom(dockerfile, [label]);
+}
+
+/** Inserts `lines` after every FROM instruction (after its last line, when it continues). */
+export function afterEachFrom(dockerfile: string, lines: readonly string[]): string {
+  if (lines.length === 0) return dockerfile;
   const out: string[] = [];
   let pendingFrom = false;
   for (const line of scan(dockerfile)) {
     if (line.starts === "FROM") pendingFrom = true;
     out.push(line.text);
     if (pendingFrom && !line.continues) {
-      out.push(label);
+      out.push(...lines);
       pendingFrom = false;
     }
   }

@@ -47,7 +47,12 @@ export async function changeOneAppFile(
   marker: string,
   /** Where the application is in the context: "app/" for the templates, "" for your own. */
   appPrefix = "app/",
+  /** The file to change, when the caller knows it (your own Dockerfile: a file it copies). */
+  appFile?: string,
 ): Promise<{ entries: ContextEntry[]; changed: string }> {
+  const chosen = appFile
+    ? entries.find((e) => (e.type === "file" || e.type === "disk-file") && e.name === appFile)
+    : undefined;
   const appFiles = entries.filter(
     (e) =>
       (e.type === "file" || e.type === "disk-file") &&
@@ -55,7 +60,7 @@ export async function changeOneAppFile(
       e.name !== "Dockerfile" &&
       !/(^|\/)requirements[^/]*\.txt$/.test(e.name),
   );
-  const target = appFiles.find((e) => e.name.endsWith(".py")) ?? appFiles[0];
+  const target = chosen ?? appFiles.find((e) => e.name.endsWith(".py")) ?? appFiles[0];
   const line = `\n# shrinkbench --rebuild: ${marker}\n`;
   if (!target) {
     return {
@@ -159,7 +164,10 @@ export async function measureRebuild(
     kind?: RebuildKind;
     /** For your own Dockerfile: where the application and the requirements file are. */
     appPrefix?: string;
+    appFile?: string;
     requirementsFile?: string;
+    /** The Dockerfile's path in the context (default: Dockerfile). */
+    dockerfile?: string;
     builder?: Builder;
     signal?: AbortSignal;
     onLine?: (line: string) => void;
@@ -173,13 +181,14 @@ export async function measureRebuild(
         }))
       : opts.kind === "prime"
         ? await markRequirements(entries, opts.marker, opts.requirementsFile)
-        : await changeOneAppFile(entries, opts.marker, opts.appPrefix);
+        : await changeOneAppFile(entries, opts.marker, opts.appPrefix, opts.appFile);
   const context = packContext(changedEntries);
   const t0 = performance.now();
   const outcome = await engine.build({
     context: context.stream,
     builder: opts.builder,
     tag: `${plan.tag}-rebuild`,
+    ...(opts.dockerfile ? { dockerfile: opts.dockerfile } : {}),
     buildArgs: plan.buildArgs,
     labels: plan.labels,
     cache: true,

@@ -6,6 +6,8 @@ import type { Builder, BuildOutcome, Engine } from "../docker/engine.js";
 import { summarizeInspection } from "../image/summary.js";
 import { planRung, type BaseImages, type RungPlan } from "../ladder/plan.js";
 import { markDockerfile } from "../ladder/run-marks.js";
+import { ownContext } from "../ladder/own-context.js";
+import { sentDockerfile } from "../ladder/yours.js";
 import type { ProgressEvent, RungPhase } from "./progress.js";
 import { measureRebuild, usesCacheMount, type RebuildKind } from "./rebuild.js";
 import { EnginePool, NoEligibleEngine } from "./scheduler.js";
@@ -40,6 +42,8 @@ export interface RunInput {
   sources: PackageSources;
   requirementsText: string;
   constraintsText: string;
+  /** The run's requirements file on disk: a rung of your own Dockerfile rebuilds after changing it. */
+  requirementsPath?: string;
   appDir?: string;
   smoke: SmokeTest;
   /** The smoke test of a rung whose pip runs in this image (markers can leave requirements out). */
@@ -139,6 +143,42 @@ interface Built {
   /** Aborted by the run's signal or the build timeout. */
   signal: AbortSignal;
   timedOut: () => boolean;
+  /** Your own Dockerfile: its path in the context, and the files a warm rebuild changes. */
+  own?: { dockerfileName: string; appFile?: string; requirementsFile?: string };
+}
+
+/** The entries of a rung's context: the generated one, or your own Dockerfile's folder. */
+async function rungContext(
+  plan: RungPlan,
+  template: string,
+  input: RunInput,
+  report: Reporter,
+): Promise<{ entries: ContextEntry[]; own?: Built["own"] }> {
+  const marks = {
+    labels: plan.labels,
+    runId: input.runId,
+    buildkit: report.builder === "buildkit",
+  };
+  const own = plan.rung.dockerfile;
+  if (own) {
+    const sent = sentDockerfile(own.text, {
+      ...marks,
+      bases: input.bases.images,
+      declare: Object.keys(plan.buildArgs).filter((k) => k.startsWith("PIP_")),
+    });
+    const { entries, ...files } = await ownContext(own, sent, input.requirementsPath);
+    return { entries, own: files };
+  }
+  const entries = await contextEntries({
+    dockerfile: markDockerfile(template, marks),
+    requirements: input.requirementsText,
+    constraints: input.constraintsText,
+    scripts: input.scripts,
+    mode: plan.context,
+    appDir: input.appDir,
+    smoke: smokeContextFiles(smokeOf(plan, input)),
+  });
+  return { entries };
 }
 
 /** Step 1: pack the context and build the image (cold: the engine's cache is off). */
@@ -150,19 +190,7 @@ async function buildStep(
   report: Reporter,
 ): Promise<Built> {
   report.phase("building");
-  const entries = await contextEntries({
-    dockerfile: markDockerfile(template, {
-      labels: plan.labels,
-      runId: input.runId,
-      buildkit: report.builder === "buildkit",
-    }),
-    requirements: input.requirementsText,
-    constraints: input.constraintsText,
-    scripts: input.scripts,
-    mode: plan.context,
-    appDir: input.appDir,
-    smoke: smokeContextFiles(smokeOf(plan, input)),
-  });
+  const { entries, own } = await rungContext(plan, template, input, report);
   const context = packContext(entries);
   const timeout = AbortSignal.timeout(input.buildTimeoutMs);
   const signal = input.signal ? AbortSignal.any([input.signal, timeout]) : timeout;
@@ -172,6 +200,7 @@ async function buildStep(
     context: context.stream,
     builder: report.builder,
     tag: plan.tag,
+    ...(own ? { dockerfile: own.dockerfileName } : {}),
     buildArgs: plan.buildArgs,
     labels: plan.labels,
     signal,
@@ -200,6 +229,7 @@ async function buildStep(
     dockerfile: template,
     signal,
     timedOut: () => timeout.aborted,
+    ...(own ? { own } : {}),
   };
 }
 
@@ -229,9 +259,17 @@ async function warmRebuildStep(
     report.log(line);
   };
   const times: Partial<Record<RebuildKind, number>> = {};
-  const kinds: RebuildKind[] = usesCacheMount(built.dockerfile)
-    ? ["app", "prime", "requirements"]
-    : ["app", "requirements"];
+  const own = built.own;
+  const kinds: RebuildKind[] =
+    own && !own.requirementsFile
+      ? ["app"]
+      : usesCacheMount(built.dockerfile)
+        ? ["app", "prime", "requirements"]
+        : ["app", "requirements"];
+  if (own && !own.requirementsFile)
+    onLine(
+      "--- no warm rebuild after a requirements change: the Dockerfile copies no requirements*.txt file from its context",
+    );
   for (const kind of kinds) {
     onLine(
       kind === "app"
@@ -244,6 +282,14 @@ async function warmRebuildStep(
       kind,
       builder: report.builder,
       marker: input.runId,
+      ...(own
+        ? {
+            appPrefix: "",
+            appFile: own.appFile,
+            requirementsFile: own.requirementsFile,
+            dockerfile: own.dockerfileName,
+          }
+        : {}),
       signal: built.signal,
       onLine,
     }).catch((e: Error) => ({ seconds: undefined, error: e.message, changed: "", log: [] }));
@@ -294,9 +340,9 @@ async function measureStep(
     engine.inspectImage(imageId),
     engine.inspectImage(plan.baseImage),
   ]);
-  if (!image || !baseImage) return undefined;
+  if (!image || (!baseImage && !plan.rung.scratch)) return undefined;
   // A FROM scratch rung holds nothing of its base image: all of it is added.
-  const fromBase = plan.rung.scratch ? { size: 0, layers: 0 } : baseImage;
+  const fromBase = plan.rung.scratch || !baseImage ? { size: 0, layers: 0 } : baseImage;
   return {
     id: image.id,
     tag: plan.tag,
@@ -358,7 +404,7 @@ async function runRung(plan: RungPlan, input: RunInput, engine: Engine): Promise
   if (plan.skip) return report.finish("SKIPPED", { reason: plan.skip });
   if (input.signal?.aborted)
     return report.finish("SKIPPED", { reason: "run interrupted before this rung started" });
-  const template = input.templates[plan.template];
+  const template = plan.rung.dockerfile?.text ?? input.templates[plan.template];
   if (template === undefined)
     return report.finish("FAILED", { reason: `template ${plan.template} not found` });
 
