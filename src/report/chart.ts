@@ -10,7 +10,9 @@
 //   <rect class="placeholder" data-rung="<id>" data-status="FAILED|SKIPPED" .../>
 
 import type { RunRecord, RungResult } from "../types.js";
-import { formatBytes, formatSeconds } from "../units.js";
+import { formatBytes, formatSeconds, formatSignedBytes } from "../units.js";
+import { versus, yoursOf } from "../results/versus.js";
+import { YOURS } from "../ladder/yours.js";
 
 // ---------------------------------------------------------------------------------------------
 // Escaping (shared with html-report.ts)
@@ -104,10 +106,12 @@ function short(text: string, max = 160): string {
 
 export function renderLadderSvg(record: RunRecord, opts: ChartOptions = {}): string {
   const plotH = opts.plotHeight ?? 360;
-  const slot = opts.slotWidth ?? 84;
+  // A run with your Dockerfile carries a change against it under each size: wider slots.
+  const slot = opts.slotWidth ?? (yoursOf(record.rungs) ? 100 : 84);
   const barW = Math.round(slot * 0.56);
   const rungs = record.rungs;
   const parts = rungs.map(barParts);
+  const yours = yoursOf(rungs);
 
   const measured = parts.map((p) => p.sizeBytes ?? 0);
   const axis = niceAxis(Math.max(0, ...measured));
@@ -133,11 +137,12 @@ export function renderLadderSvg(record: RunRecord, opts: ChartOptions = {}): str
   const plotLeft = left + Math.round(leftOverhang);
   const right = 24;
   const titleText = `${record.ladder.name} — ${record.requirements.file}`;
-  const legendW = 560;
+  const legendW = yoursOf(record.rungs) ? 900 : 560;
   const width = Math.round(
     Math.max(plotLeft + plotW + right, textWidth(titleText, 18) + 48, legendW + 48),
   );
-  const top = 118; // title, subtitle, legend, and room for labels above the tallest bar
+  // Title, subtitle, legend, and room for labels above the tallest bar (one more with yours).
+  const top = 118 + (yoursOf(record.rungs) ? 15 : 0);
   const plotTop = top;
   const baseline = plotTop + plotH;
   const height = Math.round(baseline + 10 + labelDrop + 12);
@@ -189,7 +194,13 @@ export function renderLadderSvg(record: RunRecord, opts: ChartOptions = {}): str
     out.push(`<text x="${lx + 20}" y="77" class="legend-label">${label}</text>`);
     lx += 20 + textWidth(label, 12) + 22;
   }
-  out.push(`<text x="${lx}" y="77" fill="${COLOURS.muted}">4m05s = build time</text>`);
+  out.push(
+    `<text x="${lx}" y="77" fill="${COLOURS.muted}">4m05s = build time` +
+      (yoursOf(record.rungs)
+        ? `; (-1.0s), -10MB = build time and size against ${YOURS}, your Dockerfile`
+        : "") +
+      `</text>`,
+  );
   out.push(`</g>`);
 
   // Grid, ticks and the y axis title.
@@ -222,6 +233,8 @@ export function renderLadderSvg(record: RunRecord, opts: ChartOptions = {}): str
     const tip = (s: string) => `<title>${t(s)}</title>`;
     let barTop = baseline;
     const labels: { text: string; weight?: string; fill: string }[] = [];
+    // With your own Dockerfile in the run: each bar's change against it.
+    const vs = yours && r !== yours ? versus(r, yours) : undefined;
 
     if (r.status === "PASS" && p.sizeBytes !== undefined) {
       const hBase = round(p.baseBytes! * scale);
@@ -242,6 +255,8 @@ export function renderLadderSvg(record: RunRecord, opts: ChartOptions = {}): str
           `</rect>`,
       );
       labels.push({ text: formatBytes(p.sizeBytes), weight: "600", fill: COLOURS.text });
+      if (vs?.bytes !== undefined)
+        labels.push({ text: formatSignedBytes(vs.bytes), fill: COLOURS.muted });
     } else {
       // FAILED or SKIPPED (or a PASS without a measure, which should not happen): a
       // placeholder. A FAILED rung that was measured keeps its measured height, hatched.
@@ -268,8 +283,11 @@ export function renderLadderSvg(record: RunRecord, opts: ChartOptions = {}): str
       if (p.sizeBytes !== undefined)
         labels.push({ text: formatBytes(p.sizeBytes), fill: COLOURS.muted });
     }
-    if (r.buildSeconds !== undefined)
-      labels.push({ text: formatSeconds(r.buildSeconds), fill: COLOURS.muted });
+    if (r.buildSeconds !== undefined) {
+      const cold = vs?.coldSeconds;
+      const delta = cold === undefined ? "" : ` (${cold > 0 ? "+" : ""}${formatSeconds(cold)})`;
+      labels.push({ text: formatSeconds(r.buildSeconds) + delta, fill: COLOURS.muted });
+    }
 
     // Labels stack upwards from the bar's top, the first one nearest to it.
     labels.forEach((l, k) => {

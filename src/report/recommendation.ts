@@ -4,6 +4,9 @@ import type { Recommendation, RungResult } from "../types.js";
 import { formatBytes } from "../units.js";
 import { mdCell } from "./table.js";
 import { formatColdBuild, formatImport } from "./times.js";
+import { switchLine } from "./versus.js";
+import { versusYours } from "../results/versus.js";
+import { YOURS } from "../ladder/yours.js";
 
 function describeRung(r: RungResult | undefined): string {
   if (!r?.image) return "";
@@ -45,6 +48,12 @@ export function recommendationLines(
     lines.push(["recommended", `${show(rec.recommended)}: ${rec.reason ?? ""}`]);
   }
   lines.push(["Pareto frontier", rec.frontier.join(", ")]);
+  // With your own Dockerfile in the run: what switching from it to each frontier rung buys.
+  for (const v of versusYours(
+    rungs,
+    rec.frontier.filter((id) => id !== YOURS),
+  ))
+    lines.push([`${YOURS} → ${v.rung}`, switchLine(v)]);
   lines.push(["smallest", show(rec.smallest)]);
   lines.push(["fastest to build", winner(show, rec.fastestBuild, rec.ties?.build, rec.samples)]);
   if (rec.fastestImport) {

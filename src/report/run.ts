@@ -3,6 +3,9 @@ import { renderRecommendationMarkdown } from "./recommendation.js";
 import type { RunRecord, RungResult } from "../types.js";
 import { formatBytes, formatPercent, formatSeconds, formatSignedBytes } from "../units.js";
 import { formatBuildCall, formatImport, formatRatio } from "./times.js";
+import { buildVersusCell, sizeVersusCell } from "./versus.js";
+import { versus, yoursOf } from "../results/versus.js";
+import { YOURS } from "../ladder/yours.js";
 import {
   markdownTable,
   mdCell as escapeCell,
@@ -26,20 +29,29 @@ export const COLUMNS = [
 export type Row = Record<(typeof COLUMNS)[number], string> & {
   /** Cold build time over the reference rung's (records with a referenceRung only). */
   ratio?: string;
+  /** Size and build times against your own Dockerfile (records with the rung `yours` only). */
+  sizeVsYours?: string;
+  buildVsYours?: string;
 };
 
 type Column = { key: keyof Row; head: string };
 
 /** The columns of a record's table: with a reference rung, its ratio column after build time. */
 export function columnsOf(record: RunRecord): Column[] {
-  return COLUMNS.flatMap((c): Column[] =>
-    c === "build time" && record.referenceRung
-      ? [
-          { key: c, head: c },
-          { key: "ratio" as const, head: `vs ${record.referenceRung}` },
-        ]
-      : [{ key: c, head: c }],
-  );
+  const yours = yoursOf(record.rungs) !== undefined;
+  return COLUMNS.flatMap((c): Column[] => {
+    const column = { key: c, head: c };
+    if (c === "vs previous" && yours)
+      return [column, { key: "sizeVsYours" as const, head: `vs ${YOURS}` }];
+    if (c !== "build time") return [column];
+    return [
+      column,
+      ...(record.referenceRung
+        ? [{ key: "ratio" as const, head: `vs ${record.referenceRung}` }]
+        : []),
+      ...(yours ? [{ key: "buildVsYours" as const, head: `build vs ${YOURS}` }] : []),
+    ];
+  });
 }
 
 /**
@@ -67,6 +79,7 @@ function smokeCell(r: RungResult): string {
 /** One row per rung. Size changes compare with the previous rung that produced an image. */
 export function tableRows(record: RunRecord): Row[] {
   const first = record.rungs.find((r) => r.image)?.image;
+  const yours = yoursOf(record.rungs);
   let previous: number | undefined;
   return record.rungs.map((r) => {
     const size = r.image?.sizeBytes;
@@ -86,6 +99,11 @@ export function tableRows(record: RunRecord): Row[] {
       "smoke test": smokeCell(r),
     };
     if (record.referenceRung) row.ratio = formatRatio(r) ?? "-";
+    if (yours) {
+      const v = r.rung === YOURS ? undefined : versus(r, yours);
+      row.sizeVsYours = sizeVersusCell(v);
+      row.buildVsYours = buildVersusCell(v);
+    }
     if (size !== undefined) previous = size;
     return row;
   });
