@@ -30,7 +30,9 @@ function minus(a: number | undefined, b: number | undefined): number | undefined
   return a === undefined || b === undefined ? undefined : a - b;
 }
 
+/** A rung that did not pass is no alternative to yours: it is compared on nothing. */
 export function versus(r: RungResult, yours: RungResult): Versus {
+  if (r.status !== "PASS") return { rung: r.rung };
   const size = r.image?.sizeBytes;
   const base = yours.image?.sizeBytes;
   const out: Versus = { rung: r.rung };
