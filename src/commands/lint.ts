@@ -48,7 +48,9 @@ export async function lintCommand(opts: LintCommandOptions, io: Output): Promise
         bases: { images: bases, unavailable: {} },
         sources: { extraIndexUrls: [], findLinks: [], trustedHosts: [] },
       });
-      const text = await readDockerfile(join(TEMPLATES_DIR, plan.template));
+      // A rung of your own Dockerfile is keyed by its path, and loadLadder has read it.
+      const text =
+        rung.dockerfile?.text ?? (await readDockerfile(join(TEMPLATES_DIR, plan.template)));
       results.push({
         name: `${ladder.name}/${rung.id} (${plan.template})`,
         findings: lint(text, plan.buildArgs),

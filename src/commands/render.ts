@@ -16,6 +16,7 @@ import { selectRungs } from "../ladder/ladder.js";
 import { planRung } from "../ladder/plan.js";
 import { readRunRecord } from "../results/record.js";
 import { smallestPassing } from "../report/run.js";
+import { YOURS } from "../ladder/yours.js";
 import { flattenConstraints, flattenRequirements } from "../requirements/flatten.js";
 import { loadRequirements } from "../requirements/load.js";
 import { importSmokeTest, smokeContextFiles } from "../ladder/smoke.js";
@@ -87,8 +88,23 @@ export async function resolveBest(
       "run `shrinkbench run requirements.txt` first, or name a record with --from FILE",
     );
   }
-  const rung = found.record.recommendation?.smallest ?? smallestPassing(found.record)?.rung;
-  if (!rung) throw new InputError(`${found.file}: no rung passed its smoke test`);
+  // Your own Dockerfile (`yours`) is what you have: best is the smallest ladder rung.
+  const smallest = found.record.recommendation?.smallest;
+  const rung =
+    smallest && smallest !== YOURS
+      ? smallest
+      : smallestPassing({
+          ...found.record,
+          rungs: found.record.rungs.filter((r) => r.rung !== YOURS),
+        })?.rung;
+  if (!rung)
+    throw new InputError(
+      `${found.file}: no rung ${smallest === YOURS ? "but your own Dockerfile " : ""}passed its smoke test`,
+    );
+  if (smallest === YOURS)
+    opts.note?.(
+      `note: your own Dockerfile (${YOURS}) is the smallest of ${found.file}; the smallest ladder rung is ${rung}`,
+    );
   const { name, file } = found.record.ladder;
   const ladder = (await builtinLadders()).includes(name)
     ? await loadLadder(name)

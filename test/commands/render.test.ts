@@ -210,6 +210,28 @@ describe("renderCommand --rung best", () => {
     expect(await latestRecord(join(dir, "nowhere"), hash())).toBeUndefined();
   });
 
+  it("hands over the smallest ladder rung when your own Dockerfile is the smallest", async () => {
+    const file = join(results(), "yours.json");
+    const rungs = [
+      makeRung("yours", { size: 50 * MB }),
+      makeRung("slim", { size: 146 * MB }),
+      makeRung("slim-dedupe", { size: 120 * MB }),
+    ];
+    await writeFile(
+      file,
+      serializeRunRecord({
+        ...record("2026-11-04T00:00:00.000Z", rungs),
+        recommendation: { frontier: ["yours"], smallest: "yours", notes: [] },
+      }),
+    );
+    const notes: string[] = [];
+    await renderCommand(opts({ rung: "best", from: file, note: (s) => notes.push(s) }));
+    expect(await read("BUILD.md")).toMatch(/^# slim-dedupe:/);
+    expect(notes[0]).toBe(
+      `note: your own Dockerfile (yours) is the smallest of ${file}; the smallest ladder rung is slim-dedupe`,
+    );
+  });
+
   it("refuses when there is no record to take it from", async () => {
     const err = await renderCommand(opts({ rung: "best", resultsDir: join(dir, "empty") })).catch(
       (e: unknown) => e,
