@@ -229,7 +229,21 @@ def add_etc(root: Root) -> None:
         root.add("/etc/ld.so.cache")
 
 
-def zip_bytecode(root: Root) -> None:
+def read_as_source(listing: str | None, stdlib: str) -> list[str]:
+    """Top-level stdlib modules whose source the traced test read as a file (inspect.getsource):
+    they stay as files, as prune.py keeps such sources in site-packages."""
+    opened = f"{listing}.opened" if listing else ""
+    names: set[str] = set()
+    if opened and os.path.exists(opened):
+        with open(opened) as f:
+            for line in f.read().splitlines():
+                if line.startswith(stdlib + "/") and line.endswith(".py"):
+                    top = os.path.relpath(line, stdlib).split("/")[0]
+                    names.add(top[:-3] if top.endswith(".py") else top)
+    return sorted(names)
+
+
+def zip_bytecode(root: Root, listing: str | None) -> None:
     """Stores pure-Python bytecode in zips (pyzip.py): the stdlib's pythonXY.zip, a site zip."""
     import pyzip  # beside this script
 
@@ -245,7 +259,11 @@ def zip_bytecode(root: Root) -> None:
     archive = next((p for p in sys.path if p.endswith(f"python{version}.zip")), None)
     stdlib = os.path.realpath(sysconfig.get_paths()["stdlib"])
     if archive and os.path.isdir(root.dest(stdlib)) and not os.path.lexists(root.dest(archive)):
-        pyzip.main(["stdlib", root.dest(stdlib), root.dest(archive)])
+        keep = []
+        for name in read_as_source(listing, stdlib):
+            print(f"rootfs: {name} stays as files: the test read its source as a file")
+            keep += ["--deny", name]
+        pyzip.main(["stdlib", root.dest(stdlib), root.dest(archive), *keep])
     site_dir = site.getusersitepackages()
     if os.path.isdir(root.dest(site_dir)):
         pyzip.main(["site", root.dest(site_dir)])
@@ -272,7 +290,7 @@ def main(argv: list[str]) -> int:
                 if line and not line.startswith(("/proc/", "/dev/", "/sys/")):
                     root.add(line)
     if zipped:
-        zip_bytecode(root)
+        zip_bytecode(root, listing)
     missing: dict[str, set[str]] = {}
     queue = [p for p in root.files() if is_elf(p)]
     seen = set(queue)

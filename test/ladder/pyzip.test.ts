@@ -189,3 +189,28 @@ describe.skipIf(!havePython)("scripts/pyzip.py stdlib", () => {
     expect(imp.stdout.trim()).toBe(`from the zip ${join(dir, "python311.zip", "sbmod.pyc")}`);
   });
 });
+
+describe.skipIf(!havePython)("scripts/rootfs.py read_as_source", () => {
+  it("names the top-level stdlib modules whose source the traced test opened as a file", async () => {
+    const listing = join(dir, "used.txt");
+    await put("used.txt", "/usr/lib/python3.11/json/__init__.py\n");
+    await put(
+      "used.txt.opened",
+      [
+        "/usr/lib/python3.11/json/__init__.py",
+        "/usr/lib/python3.11/inspect.py",
+        "/usr/lib/python3.11/__pycache__/abc.cpython-311.pyc", // bytecode: read by the importer
+        "/usr/lib/python3.11/lib-dynload/x.txt",
+        "/root/.local/lib/python3.11/site-packages/pkg/mod.py", // prune.py's business
+      ].join("\n") + "\n",
+    );
+    const r = py([
+      "-c",
+      `import sys; sys.path.insert(0, ${JSON.stringify(join(TEMPLATES_DIR, "scripts"))}); ` +
+        `import rootfs; print(rootfs.read_as_source(${JSON.stringify(listing)}, "/usr/lib/python3.11"), ` +
+        `rootfs.read_as_source(None, "/usr/lib/python3.11"))`,
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trim()).toBe("['inspect', 'json'] []");
+  });
+});
