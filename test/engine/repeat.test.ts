@@ -56,6 +56,11 @@ describe("--repeat 2", () => {
       // every timed build says what else the machine was doing
       expect(r.buildLoad).toHaveLength(2);
       expect(r.buildLoad![0]!.cpus).toBeGreaterThan(0);
+      // and where the CPU went: the machine's, and the local engine's (found by its socket)
+      for (const l of r.buildLoad!) {
+        expect(l.machineCpu).toBeGreaterThan(0);
+        expect(l.engineCpu).toBeGreaterThan(0);
+      }
     }
   });
 
