@@ -139,7 +139,7 @@ export function runFlags<T>(y: Argv<T>) {
       type: "boolean",
       default: false,
       describe:
-        "with --app: also time a warm rebuild of each rung (cache on) after one application file changes",
+        "with --app or --dockerfile: also time a warm rebuild of each rung (cache on) after one application file changes",
     })
     .option("builder", {
       type: "string",

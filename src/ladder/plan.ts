@@ -13,6 +13,10 @@ import { finalBase, mapBaseImages, roleOf } from "./yours.js";
 export const RUN_LABEL = "org.shrinkbench.run";
 export const RUNG_LABEL = "org.shrinkbench.rung";
 
+/** Why a rung that needs BuildKit is SKIPPED under the classic builder. */
+const NEEDS_BUILDKIT =
+  "needs BuildKit (RUN --mount), and this run builds with the classic builder (--builder classic, or an engine without BuildKit)";
+
 /** What a run knows about its base images: the configured name, and whether it is usable. */
 export interface BaseImages {
   images: Record<BaseRole, string>;
@@ -83,8 +87,7 @@ function planOwnRung(rung: Rung, input: PlanInput): RungPlan {
   };
   let skip: string | undefined;
   if (rung.needs === "buildkit" && input.builder === "classic") {
-    skip =
-      "needs BuildKit (RUN --mount), and this run builds with the classic builder (--builder classic, or an engine without BuildKit)";
+    skip = NEEDS_BUILDKIT;
   }
   return {
     rung: planned,
@@ -120,8 +123,7 @@ export function planRung(rung: Rung, input: PlanInput): RungPlan {
     }
   }
   if (!skip && rung.needs === "buildkit" && input.builder === "classic") {
-    skip =
-      "needs BuildKit (RUN --mount), and this run builds with the classic builder (--builder classic, or an engine without BuildKit)";
+    skip = NEEDS_BUILDKIT;
   }
   if (!skip && rung.context !== "requirements" && !input.appDir) {
     skip =

@@ -3,6 +3,9 @@
 // a laptop with no network.
 
 import { escapeXml, renderLadderSvg } from "./chart.js";
+import { buildVersusCell, sizeVersusCell } from "./versus.js";
+import { versus, yoursOf } from "../results/versus.js";
+import { YOURS } from "../ladder/yours.js";
 import { renderTradeoffSvg } from "./tradeoff-chart.js";
 import type { RunRecord, RungResult } from "../types.js";
 import { formatBytes, formatPercent, formatSeconds, formatSignedBytes } from "../units.js";
@@ -86,7 +89,7 @@ function statusCell(r: RungResult): string {
   return `<span class="status ${e(r.status)}">${e(r.status)}</span>`;
 }
 
-function rowHtml(row: ReportRow, index: number): string {
+function rowHtml(row: ReportRow, index: number, yours?: RungResult): string {
   const r = row.rung;
   const img = r.image;
   const cells: string[] = [];
@@ -122,6 +125,12 @@ function rowHtml(row: ReportRow, index: number): string {
           ? ` <span class="title">+ ${e(formatSeconds(r.postSeconds))} post</span>`
           : "");
   cells.push(`<td class="num">${build}</td>`);
+  if (yours) {
+    // With your own Dockerfile in the run: size and build times against it.
+    const v = r === yours ? undefined : versus(r, yours);
+    const text = v?.bytes === undefined ? "—" : `${sizeVersusCell(v)}; ${buildVersusCell(v)}`;
+    cells.push(`<td class="num">${e(text)}</td>`);
+  }
   const smoke = r.smoke
     ? `<span class="status ${r.smoke.passed ? "PASS" : "FAILED"}" title="${e(r.smoke.description)}">` +
       `${r.smoke.passed ? "PASS" : "FAILED"}</span> <span class="title">${e(formatSeconds(r.smoke.seconds))}</span>`
@@ -181,6 +190,7 @@ function when(startedAt: string, finishedAt: string): string {
 export function renderHtmlReport(record: RunRecord, opts: HtmlReportOptions = {}): string {
   const logPath = opts.logPath ?? ((r: RungResult) => `logs/${r.rung}.log`);
   const rows = reportRows(record);
+  const yours = yoursOf(record.rungs);
   const title = `shrinkbench: ${record.ladder.name} — ${record.requirements.file}`;
   const failures = record.rungs.filter((r) => r.status !== "PASS");
   const head = headline(rows);
@@ -221,9 +231,10 @@ export function renderHtmlReport(record: RunRecord, opts: HtmlReportOptions = {}
     `<table class="results">`,
     `<thead><tr><th>#</th><th>rung</th><th>status</th><th>base</th><th>size</th>` +
       `<th>change vs previous</th><th>% of first</th><th>layers</th><th>build time</th>` +
+      (yours ? `<th>vs ${YOURS}: size; build</th>` : "") +
       `<th>smoke</th></tr></thead>`,
     `<tbody>`,
-    ...rows.map(rowHtml),
+    ...rows.map((row, i) => rowHtml(row, i, yours)),
     `</tbody>`,
     `</table>`,
     `<p class="meta">Sizes are <code>docker image inspect</code> .Size, uncompressed, in decimal ` +

@@ -6,6 +6,7 @@ import { versus, versusYours, yoursOf } from "../../src/results/versus.js";
 import { buildVersusCell, sizeVersusCell, switchLine } from "../../src/report/versus.js";
 import { renderMarkdown, renderTable, tableRows } from "../../src/report/run.js";
 import { renderLadderSvg } from "../../src/report/chart.js";
+import { renderHtmlReport } from "../../src/report/html.js";
 import { recommend } from "../../src/results/recommend.js";
 import { renderRecommendationText } from "../../src/report/recommendation.js";
 import { MB, makeRecord, makeRung } from "../fixtures/records.js";
@@ -91,6 +92,15 @@ describe("a run with yours", () => {
     expect(svg).not.toMatch(/data-rung="yours">[-+][0-9]/);
     expect(svg).toMatch(/against yours, your Dockerfile/);
     expect(renderLadderSvg(makeRecord())).not.toMatch(/yours/);
+  });
+
+  it("has a 'vs yours' column in the HTML report", () => {
+    const html = renderHtmlReport(record);
+    expect(html).toMatch(/<th>vs yours: size; build<\/th>/);
+    expect(html).toMatch(
+      /<td class="num">-864MB \(-85\.5%\); -1\.0s \(warm -16\.0s, \+req \+4\.8s\)<\/td>/,
+    );
+    expect(renderHtmlReport(makeRecord())).not.toMatch(/vs yours/);
   });
 
   it("says in one line per frontier rung what switching from yours buys", () => {
