@@ -16,7 +16,8 @@ import { serveWheelhouse } from "./engine-wheelhouse.js";
 import { startIndexServer, type IndexServer } from "./index-server.js";
 import type { ProxyStats } from "./proxy.js";
 import { chooseSourcesMode, type SourcesMode, type SourcesRequest } from "./sources-mode.js";
-import { parseTargetPython, TARGET_SCRIPT, targetKey, type TargetPython } from "./target-python.js";
+import { parseTargetPython, targetKey, type TargetPython } from "./target-python.js";
+import { probeBaseImage } from "../run/python-env.js";
 import { fetchWheelhouse, type RunPip } from "./wheelhouse.js";
 
 export interface OpenSourcesOptions {
@@ -70,17 +71,11 @@ async function readTargets(
 ) {
   const targets = new Map<string, TargetPython>();
   for (const image of new Set(images)) {
-    const run = await engine.runContainer({
-      image,
-      cmd: ["python3", "-c", TARGET_SCRIPT],
-      files: {},
-      labels,
-      timeoutMs: 120_000,
-    });
     let target: TargetPython;
     try {
-      if (run.exitCode !== 0) throw new Error(run.output.trim().slice(-300));
-      target = parseTargetPython(run.output);
+      // The same probe as the marker check's: one container per base image, cached by image id.
+      const probe = await probeBaseImage(engine, image, { labels, timeoutMs: 120_000 });
+      target = parseTargetPython(probe.output);
     } catch (e) {
       throw new ShrinkbenchError(
         `cannot read the python of ${image} on ${engine.host}: ${(e as Error).message}`,

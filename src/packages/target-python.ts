@@ -17,25 +17,31 @@ export interface TargetPython {
 /** Printed by the base image's python: one JSON line after a marker. */
 export const TARGET_MARKER = "shrinkbench-target-python:";
 
+// Without pip (or packaging) it prints nothing, and parseTargetPython says so: it runs after the
+// marker probe in one interpreter (src/run/python-env.ts), which must not fail with it.
 export const TARGET_SCRIPT = `
 import json, sys
 try:
     from pip._vendor.packaging import tags
 except ImportError:
-    from packaging import tags
+    try:
+        from packaging import tags
+    except ImportError:
+        tags = None
 def unique(xs):
     seen = []
     for x in xs:
         if x not in seen:
             seen.append(x)
     return seen
-ts = list(tags.sys_tags())
-print(${JSON.stringify(TARGET_MARKER)} + json.dumps({
-    "version": "%d.%d" % sys.version_info[:2],
-    "implementation": tags.interpreter_name(),
-    "abis": unique(t.abi for t in ts),
-    "platforms": unique(t.platform for t in ts),
-}))
+if tags is not None:
+    ts = list(tags.sys_tags())
+    print(${JSON.stringify(TARGET_MARKER)} + json.dumps({
+        "version": "%d.%d" % sys.version_info[:2],
+        "implementation": tags.interpreter_name(),
+        "abis": unique(t.abi for t in ts),
+        "platforms": unique(t.platform for t in ts),
+    }))
 `;
 
 /** Reads the script's output; throws when it is not there (no python, no pip in the image). */
