@@ -5,8 +5,6 @@
 // config; history; inspect).
 import Docker from "dockerode";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import * as http from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,6 +12,7 @@ import { runCommand } from "../../src/commands/run.js";
 import { resolveEndpoint } from "../../src/docker/endpoint.js";
 import type { RunRecord } from "../../src/types.js";
 import { tinyWheel } from "../fixtures/tiny-wheel.js";
+import { startPrivateFiles, type PrivateFiles } from "../helpers/private-files.js";
 import { removeByLabel } from "./helpers/docker.js";
 import { quietIO, runOptions } from "./helpers/run.js";
 import { scanImage } from "./helpers/secret-scan.js";
@@ -25,8 +24,7 @@ const byFileUrl = tinyWheel("tiny-fileurl", "1.0", 2);
 const remote = tinyWheel("tiny-remote", "2.0", 3);
 
 let dir: string;
-let upstream: http.Server;
-let authorized = 0;
+let upstream: PrivateFiles;
 let record: RunRecord | undefined;
 let exitCode = -1;
 let printed = "";
@@ -37,29 +35,17 @@ beforeAll(async () => {
   await mkdir(join(dir, "elsewhere"));
   await writeFile(join(dir, "proj", "wheels", byPath.fileName), byPath.bytes);
   await writeFile(join(dir, "elsewhere", byFileUrl.fileName), byFileUrl.bytes);
-  const auth = `Basic ${Buffer.from(`user:${TOKEN}`).toString("base64")}`;
-  upstream = http.createServer((req, res) => {
-    if (req.headers.authorization !== auth) {
-      res.writeHead(401, { "WWW-Authenticate": 'Basic realm="t"', "Content-Length": 0 });
-      return res.end();
-    }
-    authorized++;
-    if (req.url !== `/private/${remote.fileName}`) {
-      res.writeHead(404, { "Content-Length": 0 });
-      return res.end();
-    }
-    res.writeHead(200, { "Content-Length": remote.bytes.length });
-    res.end(remote.bytes);
-  });
-  await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
-  const port = (upstream.address() as AddressInfo).port;
+  upstream = await startPrivateFiles(
+    { user: "user", password: TOKEN },
+    { [`/private/${remote.fileName}`]: remote.bytes },
+  );
   const requirements = join(dir, "proj", "requirements.txt");
   await writeFile(
     requirements,
     [
       `./wheels/${byPath.fileName}`,
       `tiny-fileurl @ file://${join(dir, "elsewhere", byFileUrl.fileName)}`,
-      `tiny-remote @ http://user:${TOKEN}@127.0.0.1:${port}/private/${remote.fileName}#sha256=${remote.sha256}`,
+      `tiny-remote @ http://user:${TOKEN}@${upstream.hostPort}/private/${remote.fileName}#sha256=${remote.sha256}`,
       "",
     ].join("\n"),
   );
@@ -85,7 +71,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (record) await removeByLabel(docker, record.runId);
-  await new Promise((r) => upstream?.close(r));
+  await upstream?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -101,7 +87,7 @@ describe("direct references to wheels", () => {
     // The import test imported each wheel's module (names from the direct references).
     expect(record!.requirements.names).toEqual(["tiny-path", "tiny-fileurl", "tiny-remote"]);
     // The proxy fetched the private wheel with the credentials, once for the whole run.
-    expect(authorized).toBe(1);
+    expect(upstream.log.filter((r) => r.authorization === upstream.authorization)).toHaveLength(1);
   });
 
   it("never puts the token or the host folder in an image (layers, config, history)", async () => {

@@ -2,8 +2,6 @@
 // a wheel on disk and a wheel behind basic auth on 127.0.0.1, as the builds read them; and the
 // host's pip installing from the rewritten requirements, as a build's pip does.
 import * as fs from "node:fs";
-import * as http from "node:http";
-import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,40 +10,31 @@ import type { Engine } from "../../src/docker/engine.js";
 import { loadRequirements } from "../../src/requirements/load.js";
 import { tinyWheel } from "../fixtures/tiny-wheel.js";
 import { pip } from "../helpers/pip.js";
+import { startPrivateFiles, type PrivateFiles } from "../helpers/private-files.js";
 
 const TOKEN = "wheel-s3cr3t";
 const local = tinyWheel("tiny-local");
 const remote = tinyWheel("tiny-remote", "2.0", 7);
 
 let dir: string;
-let upstream: http.Server;
+let upstream: PrivateFiles;
 let origin = "";
-const seen: { path: string; authorization?: string }[] = [];
+let seen: PrivateFiles["log"];
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "shrinkbench-direct-"));
   fs.mkdirSync(path.join(dir, "wheels"));
   fs.writeFileSync(path.join(dir, "wheels", local.fileName), local.bytes);
-  const auth = `Basic ${Buffer.from(`user:${TOKEN}`).toString("base64")}`;
-  upstream = http.createServer((req, res) => {
-    seen.push({ path: req.url ?? "", authorization: req.headers.authorization });
-    if (req.headers.authorization !== auth) {
-      res.writeHead(401, { "WWW-Authenticate": 'Basic realm="t"', "Content-Length": 0 });
-      return res.end();
-    }
-    if (req.url !== `/private/${remote.fileName}?sig=abc`) {
-      res.writeHead(404, { "Content-Length": 0 });
-      return res.end();
-    }
-    res.writeHead(200, { "Content-Length": remote.bytes.length });
-    res.end(remote.bytes);
-  });
-  await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
-  origin = `127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  upstream = await startPrivateFiles(
+    { user: "user", password: TOKEN },
+    { [`/private/${remote.fileName}?sig=abc`]: remote.bytes },
+  );
+  origin = upstream.hostPort;
+  seen = upstream.log;
 });
 
 afterAll(async () => {
-  await new Promise((r) => upstream?.close(r));
+  await upstream?.close();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
