@@ -83,6 +83,14 @@ describe("checkCommand", () => {
     expect(out.join("")).toMatch(/^\*\*❌ shrinkbench check failed: slim grew \+45MB \(\+9.2%\)/);
   });
 
+  it("gates your own Dockerfile (the rung yours) like any rung", async () => {
+    const yours = (size: number) => makeRung("yours", { base: "full", size });
+    await writeRecord(baselinePath, makeRecord({ runId: "base", rungs: [yours(1_010 * MB)] }));
+    await writeRecord(currentPath, makeRecord({ runId: "cur", rungs: [yours(1_200 * MB)] }));
+    expect(await run({ maxGrowth: "5%" })).toBe(1);
+    expect(out.join("")).toMatch(/^\*\*❌ shrinkbench check failed: yours grew \+190MB/);
+  });
+
   it("takes budgets from the config file, and flags over them", async () => {
     await writeCurrent(534 * MB);
     const configPath = join(dir, "shrinkbench.config.json");
