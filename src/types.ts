@@ -178,6 +178,11 @@ export interface BuildLoad {
   engineCpu?: number;
   /** CPU seconds per wall second the whole machine was busy (/proc/stat), when readable. */
   machineCpu?: number;
+  /**
+   * CPU seconds per wall second of shrinkbench itself (serving packages to the build, sending its
+   * context, reading its status): work for the build, not competition with it.
+   */
+  selfCpu?: number;
 }
 
 /** Where a rung image's bytes are: a summary of `shrinkbench inspect` kept in the run record. */

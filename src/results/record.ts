@@ -249,6 +249,7 @@ function validateRunRecord(data: unknown, file: string): asserts data is RunReco
           v.number(load, key, lp, { min: 0 });
         }
         v.number(load, "engineCpu", lp, { optional: true, min: 0 });
+        v.number(load, "selfCpu", lp, { optional: true, min: 0 });
         v.number(load, "machineCpu", lp, { optional: true, min: 0 });
         v.string(load, "startedAt", lp, { optional: true });
       });

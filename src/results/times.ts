@@ -64,8 +64,9 @@ export const OTHER_CPU_SHARE_BAR = 0.25;
  * Why a rung's times were taken on a busy machine, or undefined. Busy: another build of this run
  * overlapped one of its builds, or the machine's load average before a build already exceeded
  * its CPUs (more runnable work than CPUs before the build even began), or during a build the
- * machine spent more than OTHER_CPU_SHARE_BAR of its CPUs outside the local engine (other
- * programs competed with the build). A sequential run's own previous build leaves a load of
+ * machine spent more than OTHER_CPU_SHARE_BAR of its CPUs outside the local engine and
+ * shrinkbench itself (other programs competed with the build; shrinkbench's own share, serving
+ * packages and sending the context, is work for the build). A sequential run's own previous build leaves a load of
  * about 1, which stays under the bar on two CPUs or more.
  */
 export function busyReason(loads: readonly BuildLoad[] | undefined): string | undefined {
@@ -79,7 +80,10 @@ export function busyReason(loads: readonly BuildLoad[] | undefined): string | un
   }
   const others = loads
     .filter((l) => l.machineCpu !== undefined && l.engineCpu !== undefined)
-    .map((l) => ({ other: Math.max(0, l.machineCpu! - l.engineCpu!), cpus: l.cpus }));
+    .map((l) => ({
+      other: Math.max(0, l.machineCpu! - l.engineCpu! - (l.selfCpu ?? 0)),
+      cpus: l.cpus,
+    }));
   const most = others.reduce<(typeof others)[number] | undefined>(
     (a, b) => (!a || b.other / b.cpus > a.other / a.cpus ? b : a),
     undefined,

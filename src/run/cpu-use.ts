@@ -15,12 +15,15 @@ export interface CpuCounters {
   machineBusy?: number;
   /** CPU seconds of the engine's process, with its children waited for (RUN steps that ended). */
   engine?: number;
+  /** CPU seconds of this process (the package server, the context tar, BuildKit's status). */
+  self?: number;
 }
 
 /** What one build window shows: CPUs busy on average, whole machine and engine. */
 export interface CpuUse {
   machineCpu?: number;
   engineCpu?: number;
+  selfCpu?: number;
 }
 
 /** Ticks per second of /proc's counters: 100 on every Linux architecture Node runs on. */
@@ -62,9 +65,11 @@ export function cpuBetween(a: CpuCounters, b: CpuCounters): CpuUse {
     x === undefined || y === undefined || y < x ? undefined : round2((y - x) / wall);
   const machineCpu = per(a.machineBusy, b.machineBusy);
   const engineCpu = per(a.engine, b.engine);
+  const selfCpu = per(a.self, b.self);
   return {
     ...(machineCpu !== undefined ? { machineCpu } : {}),
     ...(engineCpu !== undefined ? { engineCpu } : {}),
+    ...(selfCpu !== undefined ? { selfCpu } : {}),
   };
 }
 
@@ -138,9 +143,11 @@ export function readCpuCounters(enginePid: number | undefined): CpuCounters {
   const engineStat = enginePid === undefined ? undefined : read(`/proc/${enginePid}/stat`);
   const machineBusy = stat === undefined ? undefined : machineBusySeconds(stat);
   const engine = engineStat === undefined ? undefined : processTreeSeconds(engineStat);
+  const { user, system } = process.cpuUsage();
   return {
     at: performance.now() / 1000,
     ...(machineBusy !== undefined ? { machineBusy } : {}),
     ...(engine !== undefined ? { engine } : {}),
+    self: (user + system) / 1e6,
   };
 }

@@ -70,6 +70,11 @@ describe("busyReason", () => {
     expect(busyReason([cpu(1.9, 0.9), cpu(1.2, 1.0)])).toBe(
       "1.0 of 2 CPUs busy outside the engine during a build",
     );
+    // shrinkbench's own work (serving the build its packages) is not competition
+    expect(busyReason([{ ...cpu(1.4, 0.86), selfCpu: 0.4 }])).toBeUndefined();
+    expect(busyReason([cpu(1.4, 0.86)])).toBe(
+      "0.5 of 2 CPUs busy outside the engine during a build",
+    );
     // without the engine's share (a remote engine) the machine's alone says nothing
     expect(busyReason([{ ...load(0.5), machineCpu: 2 }])).toBeUndefined();
   });

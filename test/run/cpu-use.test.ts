@@ -26,6 +26,7 @@ describe("cpu-use: reading /proc", () => {
     expect(
       cpuBetween({ at: 0, machineBusy: 10, engine: 1 }, { at: 4, machineBusy: 16, engine: 3 }),
     ).toEqual({ machineCpu: 1.5, engineCpu: 0.5 });
+    expect(cpuBetween({ at: 0, self: 1 }, { at: 4, self: 2 })).toEqual({ selfCpu: 0.25 });
     expect(cpuBetween({ at: 0, machineBusy: 10 }, { at: 4, machineBusy: 16, engine: 3 })).toEqual({
       machineCpu: 1.5,
     });
