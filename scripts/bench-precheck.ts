@@ -149,7 +149,7 @@ try {
   const md = [
     "# Pre-build resolve: where the time goes",
     "",
-    `\`npm run bench:precheck\` on ${REQUIREMENTS}, slim base (${image}), ${ROUNDS} rounds interleaved in one run, ${conditions.cpus} CPUs, 1-minute load ${conditions.loadAverage.min}–${conditions.loadAverage.max} (a busy machine: other work was running).`,
+    `\`npm run bench:precheck\` on ${REQUIREMENTS}, slim base (${image}), ${ROUNDS} rounds interleaved in one run, ${conditions.cpus} CPUs, 1-minute load ${conditions.loadAverage.min}–${conditions.loadAverage.max} (${conditions.loadAverage.max > conditions.cpus ? "a busy machine: more runnable work than CPUs" : "no more runnable work than CPUs"}).`,
     `The image's pip is ${imagePip}; this machine's pip is ${hostVersion}; the recent pip is ${recentVersion} (from the same sources).`,
     "",
     "| step | median (s) | samples (s) |",
