@@ -12,12 +12,12 @@
 import { cpus } from "node:os";
 import type { RungResult } from "../src/types.js";
 import {
-  dockerdBusyPercent,
+  benchRecord,
+  benchStart,
+  conditionsSentence,
   log,
   mb,
-  otherActivity,
   round2,
-  waitForIdle,
   writeResults,
 } from "./bench-common.js";
 import { shrinkbenchRun } from "./bench-run.js";
@@ -40,9 +40,8 @@ interface Row {
 }
 
 async function main(): Promise<void> {
-  const quiet = await waitForIdle(Number(process.env.BENCH_WAIT ?? 120));
-  const before = otherActivity();
-  const startedAt = new Date().toISOString();
+  const start = await benchStart(120);
+  const startedAt = start.startedAt;
   const rows: Row[] = [];
   for (const [i, rung] of RUNGS.entries()) {
     const order: B[] = i % 2 === 0 ? ["buildkit", "classic"] : ["classic", "buildkit"];
@@ -74,21 +73,11 @@ async function main(): Promise<void> {
       sizeDifferencePercent: round2(((size.buildkit - size.classic) / size.classic) * 100),
     });
   }
-  const after = otherActivity();
-  const result = {
-    benchmark: "builders",
-    requirements: REQ,
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    machine: { cpus: cpus().length },
-    quietAtStart: quiet,
-    otherActivity: { before, after, dockerdPercentAtEnd: await dockerdBusyPercent() },
-    rows,
-  };
+  const result = await benchRecord("builders", start, { requirements: REQ, rows });
   const md = [
     "# BuildKit and the classic builder, rung by rung",
     "",
-    `\`npm run bench:builders\` on \`${REQ}\`, ${startedAt.slice(0, 16)}Z: each rung built cold (cache off, base present) by \`shrinkbench run -r RUNG --builder B\`, both builders in one run, the order alternating per rung. ${cpus().length} CPUs. ${quiet.idle ? "The engine was quiet when it started." : `**The machine was busy** (dockerd ${quiet.dockerdPercent?.toFixed(0)}% CPU at the start, other builds and test runs of other sessions): times are noisy, and single runs.`}`,
+    `\`npm run bench:builders\` on \`${REQ}\`, ${startedAt.slice(0, 16)}Z: each rung built cold (cache off, base present) by \`shrinkbench run -r RUNG --builder B\`, both builders in one run, the order alternating per rung. ${cpus().length} CPUs. ${conditionsSentence(start, "times are noisy, and single runs")}`,
     "",
     "| rung | size BuildKit | size classic | difference | layers (BK / classic) | build BuildKit | build classic | order |",
     "|---|---:|---:|---:|---:|---:|---:|---|",

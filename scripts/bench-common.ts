@@ -3,6 +3,7 @@
 // results/<name>.{json,md}.
 import { execFileSync, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
 
 export interface Timed {
   seconds: number;
@@ -109,6 +110,47 @@ export async function waitForIdle(
     );
     await new Promise((r) => setTimeout(r, 10_000));
   }
+}
+
+/** How a benchmark began: whether the engine was quiet, and what else was running. */
+export interface BenchStart {
+  quiet: Awaited<ReturnType<typeof waitForIdle>>;
+  before: ReturnType<typeof otherActivity>;
+  startedAt: string;
+}
+
+/** Waits for a quiet engine (BENCH_WAIT seconds, else `defaultWait`) and notes what else runs. */
+export async function benchStart(defaultWait: number): Promise<BenchStart> {
+  const quiet = await waitForIdle(Number(process.env.BENCH_WAIT ?? defaultWait));
+  return { quiet, before: otherActivity(), startedAt: new Date().toISOString() };
+}
+
+/**
+ * The record every benchmark writes: its name and `fields`, framed by when it ran, on what
+ * machine and beside what else, so that a figure is never read without its conditions.
+ */
+export async function benchRecord<T extends object>(
+  benchmark: string,
+  start: BenchStart,
+  fields: T,
+): Promise<Record<string, unknown> & T> {
+  const after = otherActivity();
+  return {
+    benchmark,
+    startedAt: start.startedAt,
+    finishedAt: new Date().toISOString(),
+    machine: { cpus: cpus().length },
+    quietAtStart: start.quiet,
+    otherActivity: { before: start.before, after, dockerdPercentAtEnd: await dockerdBusyPercent() },
+    ...fields,
+  };
+}
+
+/** The markdown sentence on the conditions; `caveat` says what a busy machine means for the figures. */
+export function conditionsSentence(start: BenchStart, caveat: string): string {
+  return start.quiet.idle
+    ? "The engine was quiet when it started."
+    : `**The machine was busy** (dockerd ${start.quiet.dockerdPercent?.toFixed(0)}% CPU at the start, other sessions' builds and tests): ${caveat}.`;
 }
 
 export function median(xs: readonly number[]): number {

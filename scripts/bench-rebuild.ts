@@ -13,12 +13,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  dockerdBusyPercent,
+  benchRecord,
+  benchStart,
+  conditionsSentence,
   log,
   mb,
-  otherActivity,
   round2,
-  waitForIdle,
   writeResults,
 } from "./bench-common.js";
 import { shrinkbenchRun } from "./bench-run.js";
@@ -27,11 +27,10 @@ const REQ = process.env.BENCH_REQUIREMENTS ?? "examples/talk/requirements.txt";
 const RUNGS = (process.env.BENCH_RUNGS ?? "slim-single-layer,slim-cache-mount").split(",");
 
 async function main(): Promise<void> {
-  const quiet = await waitForIdle(Number(process.env.BENCH_WAIT ?? 120));
-  const before = otherActivity();
+  const start = await benchStart(120);
   const app = mkdtempSync(join(tmpdir(), "shrinkbench-bench-rebuild-app-"));
   writeFileSync(join(app, "main.py"), 'print("hello")\n');
-  const startedAt = new Date().toISOString();
+  const startedAt = start.startedAt;
   try {
     const { record, wallSeconds } = await shrinkbenchRun(
       [REQ, ...RUNGS.flatMap((r) => ["-r", r]), "--builder", "buildkit", "--app", app, "--rebuild"],
@@ -47,24 +46,17 @@ async function main(): Promise<void> {
         r.rebuildRequirementsSeconds === undefined ? null : round2(r.rebuildRequirementsSeconds),
     }));
     for (const r of rows) log(JSON.stringify(r));
-    const after = otherActivity();
-    const result = {
-      benchmark: "rebuild",
+    const result = await benchRecord("rebuild", start, {
       requirements: REQ,
-      startedAt,
-      finishedAt: new Date().toISOString(),
       wallSeconds: round2(wallSeconds),
-      machine: { cpus: cpus().length },
       engine: record.engine,
-      quietAtStart: quiet,
-      otherActivity: { before, after, dockerdPercentAtEnd: await dockerdBusyPercent() },
       rows,
-    };
+    });
     const s = (x: number | null) => (x === null ? "-" : `${x.toFixed(1)} s`);
     const md = [
       "# Warm rebuilds with and without a cache mount of pip's cache",
       "",
-      `\`npm run bench:rebuild\` on \`${REQ}\` with a one-file app, ${startedAt.slice(0, 16)}Z, BuildKit on dockerd ${record.engine.version}, one run (${cpus().length} CPUs). ${quiet.idle ? "The engine was quiet when it started." : `**The machine was busy** (dockerd ${quiet.dockerdPercent?.toFixed(0)}% CPU at the start, other sessions' builds and tests): single runs, noisy times.`}`,
+      `\`npm run bench:rebuild\` on \`${REQ}\` with a one-file app, ${startedAt.slice(0, 16)}Z, BuildKit on dockerd ${record.engine.version}, one run (${cpus().length} CPUs). ${conditionsSentence(start, "single runs, noisy times")}`,
       "",
       "Cold: cache off. Warm after an application change: cache on, one app file changed. Warm after a requirements change: cache on, one requirement added (the install runs again; with the cache mount, pip takes the files it downloaded before from its cache: the run fills the mount with one untimed build first, because a cold build's cache mount starts empty and is thrown away).",
       "",

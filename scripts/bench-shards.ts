@@ -16,12 +16,12 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RunRecord } from "../src/types.js";
 import {
-  dockerdBusyPercent,
+  benchRecord,
+  benchStart,
+  conditionsSentence,
   log,
-  otherActivity,
   round2,
   timed,
-  waitForIdle,
   writeResults,
 } from "./bench-common.js";
 
@@ -115,29 +115,17 @@ async function shardsAtOnce(count: number): Promise<Omit<Row, "speedup">> {
 }
 
 async function main(): Promise<void> {
-  const quiet = await waitForIdle(Number(process.env.BENCH_WAIT ?? 60));
-  const before = otherActivity();
-  const startedAt = new Date().toISOString();
+  const start = await benchStart(60);
+  const startedAt = start.startedAt;
   const measured = [];
   for (const n of COUNTS) measured.push(await shardsAtOnce(n));
   const one = measured[0]!.wallSeconds;
   const rows: Row[] = measured.map((m) => ({ ...m, speedup: round2(one / m.wallSeconds) }));
-  const after = otherActivity();
-  const result = {
-    benchmark: "shards",
-    requirements: REQ,
-    rungs: RUNGS,
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    machine: { cpus: cpus().length },
-    quietAtStart: quiet,
-    otherActivity: { before, after, dockerdPercentAtEnd: await dockerdBusyPercent() },
-    rows,
-  };
+  const result = await benchRecord("shards", start, { requirements: REQ, rungs: RUNGS, rows });
   const md = [
     "# A ladder as 1, 2 and 4 shards on one engine",
     "",
-    `\`npm run bench:shards\` on \`${REQ}\`, ${startedAt.slice(0, 16)}Z: ${RUNGS.length} rungs (${RUNGS.join(", ")}), \`shrinkbench run --shard K/N --no-inspect\` for every K at once on this machine's engine, then \`shrinkbench merge\` (every rung PASS). ${cpus().length} CPUs: concurrent shards share them, so the speed-up here is bounded by ${cpus().length} cores; on a CI matrix each shard has a runner of its own and the ladder takes about its longest shard. One run. ${quiet.idle ? "The engine was quiet when it started." : `**The machine was busy** (dockerd ${quiet.dockerdPercent?.toFixed(0)}% CPU at the start, builds and test runs of other sessions): times are noisy.`}`,
+    `\`npm run bench:shards\` on \`${REQ}\`, ${startedAt.slice(0, 16)}Z: ${RUNGS.length} rungs (${RUNGS.join(", ")}), \`shrinkbench run --shard K/N --no-inspect\` for every K at once on this machine's engine, then \`shrinkbench merge\` (every rung PASS). ${cpus().length} CPUs: concurrent shards share them, so the speed-up here is bounded by ${cpus().length} cores; on a CI matrix each shard has a runner of its own and the ladder takes about its longest shard. One run. ${conditionsSentence(start, "times are noisy")}`,
     "",
     "| shards | wall (all at once) | speed-up | longest shard | each shard | Σ rung build times | merge | split |",
     "|---:|---:|---:|---:|---|---:|---:|---|",

@@ -194,29 +194,21 @@ except OSError as e:
   it("cannot use this host's package server there (--sources server): the pre-build resolve stops the run, and without it the rung fails", async () => {
     const out = await mkdtemp(join(tmpdir(), "shrinkbench-remote-server-"));
     try {
-      const stopped = await runCommand(
-        runOptions(out, {
-          rungs: ["slim"],
-          dockerHosts: [remote!.host],
-          indexUrl: `http://user:${TOKEN}@${upstream.origin.slice("http://".length)}/simple/`,
-          noHostPipConfig: true,
-          inspect: false,
-          sources: "server",
-        }),
-        quietIO(),
-      ).catch((e: unknown) => e);
+      const serverOnly = {
+        rungs: ["slim"],
+        dockerHosts: [remote!.host],
+        indexUrl: `http://user:${TOKEN}@${upstream.origin.slice("http://".length)}/simple/`,
+        noHostPipConfig: true,
+        inspect: false,
+        sources: "server" as const,
+      };
+      const stopped = await runCommand(runOptions(out, serverOnly), quietIO()).catch(
+        (e: unknown) => e,
+      );
       // The resolve runs on that engine too, so it finds nothing before any rung builds.
       expect(String(stopped)).toMatch(/no source has a matching distribution/);
       const outcome = await runCommand(
-        runOptions(out, {
-          rungs: ["slim"],
-          dockerHosts: [remote!.host],
-          indexUrl: `http://user:${TOKEN}@${upstream.origin.slice("http://".length)}/simple/`,
-          noHostPipConfig: true,
-          inspect: false,
-          sources: "server",
-          precheck: false,
-        }),
+        runOptions(out, { ...serverOnly, precheck: false }),
         quietIO(),
       );
       expect(outcome.record.packageServer?.sources).toBe("server");
