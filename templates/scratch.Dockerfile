@@ -55,7 +55,10 @@ ARG BYTECODE_ZIP=0
 COPY --from=builder /root/.local /root/.local
 COPY scripts/ /tmp/shrinkbench/scripts/
 COPY smoke/ /tmp/shrinkbench/smoke/
-RUN if [ "$BYTECODE_ZIP" = 1 ]; then set -- --zip; fi \
+# /app is made here, not by WORKDIR below: WORKDIR would stamp it with the build's time, and
+# rootfs.py gives everything in /rootfs one fixed time (two builds, the same layers).
+RUN mkdir -p /rootfs/app \
+ && if [ "$BYTECODE_ZIP" = 1 ]; then set -- --zip; fi \
  && if [ "$ROOTFS" = traced ]; then \
       python3 /tmp/shrinkbench/scripts/trace_files.py /tmp/shrinkbench/used.txt /tmp/shrinkbench/smoke \
       && python3 /tmp/shrinkbench/scripts/rootfs.py /rootfs --traced /tmp/shrinkbench/used.txt "$@"; \

@@ -19,10 +19,15 @@ Bytecode policy (--pyc):
   only   compile to legacy .pyc beside each source (compileall -b), then remove the sources
          and __pycache__: bytecode only. A source that does not compile is kept, and so is a
          source the smoke test read as a file (LIST.opened), e.g. for inspect.getsource.
+         The .pyc are unchecked-hash ones: a timestamp .pyc's header holds its source's mtime,
+         which pip set to the install time, so two builds of the same requirements would
+         differ in every .pyc (and a zip of them in size); sourceless bytecode is never checked
+         against a source anyway.
 """
 
 import compileall
 import os
+import py_compile
 import shutil
 import sys
 
@@ -120,7 +125,15 @@ def bytecode(site: str, policy: str, read_as_source: set[str]) -> dict[str, int]
                     removed["bytecode"] += size_of(os.path.join(dirpath, name))
                     os.remove(os.path.join(dirpath, name))
     if policy == "only":
-        compileall.compile_dir(site, quiet=2, legacy=True, workers=0)
+        # force: a .pyc a wheel shipped is rewritten too, so every header is ours.
+        compileall.compile_dir(
+            site,
+            quiet=2,
+            legacy=True,
+            workers=0,
+            force=True,
+            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+        )
         for dirpath, _, filenames in os.walk(site):
             for name in filenames:
                 if not name.endswith(".py"):

@@ -15,8 +15,15 @@ the user base (/root/.local). OUT gets, with every symlink on the way kept as a 
     loader (`ld.so --list`, what ldd runs);
   - /etc/ld.so.cache for OUT (ldconfig -r), a passwd and group with root only, /tmp.
 No shell, no package manager: nothing that is not listed above.
+
+Every modification time in OUT later than SOURCE_DATE_EPOCH (default 0) is set to it, so that
+two builds of the same requirements on the same bases give the same layer, byte for byte: pip
+stamps what it installs with the install time, and folders, symlinks and /etc take the time
+they are made. A source whose __pycache__ bytecode is checked against its mtime keeps it (else
+every start would compile it again).
 """
 
+import importlib.util
 import os
 import shutil
 import struct
@@ -269,6 +276,45 @@ def zip_bytecode(root: Root, listing: str | None) -> None:
         pyzip.main(["site", root.dest(site_dir)])
 
 
+def checked_by_mtime(source: str) -> bool:
+    """True when source's __pycache__ bytecode is a timestamp one that matches its mtime now."""
+    try:
+        with open(importlib.util.cache_from_source(source), "rb") as f:
+            header = f.read(16)
+        stamp = int(os.stat(source).st_mtime) & 0xFFFFFFFF
+    except (OSError, ValueError, NotImplementedError):
+        return False
+    if len(header) < 16 or header[:4] != importlib.util.MAGIC_NUMBER:
+        return False
+    flags, mtime = struct.unpack("<II", header[4:12])
+    return flags == 0 and mtime == stamp
+
+
+def clamp_mtimes(out: str, epoch: int) -> int:
+    """Sets every mtime (and atime) in out later than epoch to epoch; returns how many moved."""
+    moved = 0
+    for dirpath, dirnames, filenames in os.walk(out, topdown=False):
+        for name in filenames + dirnames + ([] if dirpath != out else [""]):
+            path = os.path.join(dirpath, name) if name else dirpath
+            st = os.lstat(path)
+            if st.st_mtime <= epoch:
+                continue
+            if name.endswith(".py") and not os.path.islink(path) and checked_by_mtime(path):
+                continue
+            os.utime(path, (epoch, epoch), follow_symlinks=False)
+            moved += 1
+    return moved
+
+
+def source_date_epoch(env=os.environ) -> int:
+    value = env.get("SOURCE_DATE_EPOCH", "").strip()
+    if not value:
+        return 0
+    if not value.isdigit():
+        sys.exit(f"rootfs: SOURCE_DATE_EPOCH={value!r} is not a number of seconds")
+    return int(value)
+
+
 def main(argv: list[str]) -> int:
     zipped = "--zip" in argv
     argv = [a for a in argv if a != "--zip"]
@@ -302,6 +348,7 @@ def main(argv: list[str]) -> int:
                 seen.add(real)
                 queue.append(real)
     add_etc(root)
+    clamp_mtimes(root.out, source_date_epoch())
     for name, users in sorted(missing.items()):
         print(f"rootfs: warning: {name} not found (needed by {', '.join(sorted(users)[:3])})")
     total = sum(os.lstat(root.dest(p)).st_size for p in root.files())

@@ -214,3 +214,65 @@ describe.skipIf(!havePython)("scripts/rootfs.py read_as_source", () => {
     expect(r.stdout.trim()).toBe("['inspect', 'json'] []");
   });
 });
+
+describe.skipIf(!havePython)("scripts/rootfs.py clamp_mtimes", () => {
+  const clamp = (env: Record<string, string> = {}) =>
+    py(
+      [
+        "-c",
+        `import sys; sys.path.insert(0, ${JSON.stringify(join(TEMPLATES_DIR, "scripts"))}); ` +
+          `import rootfs; print(rootfs.clamp_mtimes(${JSON.stringify(join(dir, "out"))}, rootfs.source_date_epoch()))`,
+      ],
+      env,
+    );
+  const mtimeOf = (rel: string) =>
+    py([
+      "-c",
+      `import os; print(int(os.lstat(${JSON.stringify(join(dir, rel))}).st_mtime))`,
+    ]).stdout.trim();
+
+  it("gives every later mtime the epoch, and spares a source whose timestamp .pyc matches it", async () => {
+    await put("out/site/pkg/data.txt", "x");
+    await put("out/lib/kept.py", "A = 1\n");
+    await put("out/lib/stale.py", "B = 1\n");
+    symlinkSync("lib", join(dir, "out/lib64"));
+    // kept.py gets a valid timestamp .pyc; stale.py a .pyc of another mtime (already invalid).
+    const r = py(
+      [
+        "-c",
+        "import py_compile, os, sys\n" +
+          "for n in ('kept', 'stale'):\n" +
+          "    py_compile.compile(os.path.join(sys.argv[1], n + '.py'), doraise=True)\n" +
+          "os.utime(os.path.join(sys.argv[1], 'stale.py'), (1_800_000_000, 1_800_000_000))\n",
+        join(dir, "out/lib"),
+      ],
+      { PYTHONDONTWRITEBYTECODE: "" },
+    );
+    expect(r.stderr).toBe("");
+    const keptBefore = mtimeOf("out/lib/kept.py");
+    const done = clamp({ SOURCE_DATE_EPOCH: "86400" });
+    expect(done.stderr).toBe("");
+    for (const rel of [
+      "out",
+      "out/site",
+      "out/site/pkg/data.txt",
+      "out/lib64",
+      "out/lib/stale.py",
+    ]) {
+      expect([rel, mtimeOf(rel)]).toEqual([rel, "86400"]);
+    }
+    expect(mtimeOf("out/lib/kept.py")).toBe(keptBefore);
+    // Already earlier than the epoch: left alone.
+    expect(clamp({ SOURCE_DATE_EPOCH: "172800" }).stdout.trim()).toBe("0");
+    expect(mtimeOf("out/site/pkg/data.txt")).toBe("86400");
+  });
+
+  it("uses 0 without SOURCE_DATE_EPOCH and refuses one that is not a number", async () => {
+    await put("out/a.txt", "a");
+    expect(clamp().stdout.trim()).not.toBe("0");
+    expect(mtimeOf("out/a.txt")).toBe("0");
+    const bad = clamp({ SOURCE_DATE_EPOCH: "yesterday" });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain("SOURCE_DATE_EPOCH='yesterday' is not a number");
+  });
+});

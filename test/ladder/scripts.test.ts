@@ -2,7 +2,7 @@
 // them here with the host's python3 on small trees made for the test.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
@@ -133,6 +133,29 @@ describe.skipIf(!havePython)("scripts/prune.py", () => {
     );
     expect(r.stderr).toBe("");
     expect(r.stdout).toMatch(/^1 .*pkg\/core\.pyc\n$/);
+  });
+
+  it("--pyc only writes the same bytes whatever the sources' mtimes (unchecked-hash headers)", async () => {
+    const once = async (mtime: number) => {
+      await rm(join(dir, "prefix"), { recursive: true, force: true });
+      await sitePackages();
+      // pip gives installed files the install time: two builds, two mtimes.
+      for (const f of ["pkg/__init__.py", "pkg/core.py"]) {
+        await utimes(join(dir, SITE, f), mtime, mtime);
+      }
+      // A legacy .pyc a wheel shipped, with a header of its own: rewritten too.
+      await writeFile(join(dir, SITE, "pkg/core.pyc"), "stale");
+      prune("--pyc", "only");
+      return Promise.all(
+        ["pkg/__init__.pyc", "pkg/core.pyc"].map((f) => readFile(join(dir, SITE, f))),
+      );
+    };
+    const a = await once(1_700_000_000);
+    const b = await once(1_800_000_123);
+    expect(a[1]!.length).toBeGreaterThan(16);
+    expect(a).toEqual(b);
+    // Flags word: bit 0 hash-based, bit 1 checked against the source: 1 is unchecked-hash.
+    expect(a[1]!.readUInt32LE(4)).toBe(1);
   });
 
   it("refuses an unknown policy", () => {
