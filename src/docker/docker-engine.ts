@@ -1,9 +1,12 @@
 // The only place that talks to Docker: the Engine interface, backed by dockerode.
+import { Readable } from "node:stream";
 import Docker from "dockerode";
 import { pack as tarPack } from "tar-stream";
 import { EngineError } from "../errors.js";
 import type { EngineInfo } from "../types.js";
+import { RUN_LABEL } from "../ladder/plan.js";
 import { BUILDKIT_TRACE_ID, BuildKitProgress, decodeStatus } from "./buildkit-status.js";
+import { serveContext } from "./context-url.js";
 import type {
   Helper,
   HelperRequest,
@@ -17,10 +20,10 @@ import type {
   Leftovers,
   Removed,
 } from "./engine.js";
-import type { Endpoint } from "./endpoint.js";
+import { isLocalEndpoint, type Endpoint } from "./endpoint.js";
 import type { InspectReport } from "../image/types.js";
 import { inspectImage } from "./inspect-image.js";
-import { listLeftovers, removeLeftovers } from "./leftovers.js";
+import { imageRecordIds, listLeftovers, removeLeftovers } from "./leftovers.js";
 import { squashImage } from "./squash.js";
 
 interface BuildMessage {
@@ -77,10 +80,24 @@ function messageOf(e: unknown): string {
 export class DockerEngine implements Engine {
   readonly docker: Docker;
   readonly host: string;
+  /**
+   * BuildKit builds of a run get their context as a URL on this machine's 127.0.0.1, so that the
+   * engine's record of it names the run (context-url.ts): on an engine of this machine, until
+   * one build shows it cannot fetch from there.
+   */
+  private contextByUrl: boolean;
+  /** Images BuildKit built here for a run: image id -> run id. */
+  private readonly buildKitImages = new Map<string, string>();
+  /**
+   * Per run, the cache records that held the layers of its images removed so far and that no
+   * mark names (image-records.ts): pruned with the run's leftovers.
+   */
+  private readonly imageRecords = new Map<string, Set<string>>();
 
   constructor(endpoint: Endpoint) {
     this.docker = new Docker(endpoint.modem);
     this.host = endpoint.host;
+    this.contextByUrl = isLocalEndpoint(endpoint);
   }
 
   async info(): Promise<EngineInfo> {
@@ -150,6 +167,48 @@ export class DockerEngine implements Engine {
   }
 
   async build(request: BuildRequest): Promise<BuildOutcome> {
+    const outcome = await this.buildContext(request);
+    const runId = request.labels[RUN_LABEL];
+    if (outcome.imageId && runId && request.builder === "buildkit")
+      this.buildKitImages.set(outcome.imageId, runId);
+    return outcome;
+  }
+
+  /** A build, its context given as a URL where the engine can fetch one (context-url.ts). */
+  private async buildContext(request: BuildRequest): Promise<BuildOutcome> {
+    const runId = request.labels[RUN_LABEL];
+    if (
+      request.builder !== "buildkit" ||
+      !this.contextByUrl ||
+      !runId ||
+      !/^[A-Za-z0-9._-]+$/.test(runId)
+    )
+      return this.buildWith(request, { body: request.context });
+    const context = await serveContext(request.context, runId);
+    if ("upload" in context) return this.buildWith(request, { body: context.upload });
+    const { served } = context;
+    try {
+      const outcome = await this.buildWith(request, { remote: served.url });
+      // On this machine, yet not sharing its loopback (a rootless engine in a namespace of its
+      // own, say): the engine never fetched the context. Upload it, from now on.
+      const port = new URL(served.url).port;
+      if (outcome.error && served.requests === 0 && outcome.error.includes(`127.0.0.1:${port}`)) {
+        this.contextByUrl = false;
+        request.onLine?.(`the engine cannot fetch the context from 127.0.0.1: uploading it`);
+        const again = await this.buildWith(request, { body: Readable.from([served.body]) });
+        return { ...again, log: [...outcome.log, ...again.log] };
+      }
+      return outcome;
+    } finally {
+      await served.close();
+    }
+  }
+
+  /** One build: the context uploaded (body) or fetched by the engine from a URL (remote). */
+  private async buildWith(
+    request: BuildRequest,
+    context: { body: Readable } | { remote: string },
+  ): Promise<BuildOutcome> {
     const builder = request.builder ?? "classic";
     const log: string[] = [];
     const emit = (text: string) => {
@@ -163,23 +222,29 @@ export class DockerEngine implements Engine {
     let imageId: string | undefined;
     let error: string | undefined;
     try {
-      const stream = await this.docker.buildImage(request.context, {
-        t: request.tag,
-        buildargs: request.buildArgs,
-        labels: request.labels,
-        // Host network: the default bridge is off on these engines, and pip must reach 127.0.0.1.
-        networkmode: "host",
-        // Cold builds measure the install itself; a warm rebuild asks for the cache.
-        nocache: !request.cache,
-        pull: false,
-        rm: true,
-        forcerm: true,
-        ...(request.target ? { target: request.target } : {}),
-        ...(request.dockerfile ? { dockerfile: request.dockerfile } : {}),
-        // "2" is BuildKit: dockerode 5 opens the gRPC session it needs itself.
-        version: builder === "buildkit" ? "2" : "1",
-        abortSignal: request.signal,
-      } as Docker.ImageBuildOptions);
+      const stream = await this.docker.buildImage(
+        // An empty body when the engine fetches the context: without one, docker-modem would send
+        // the options as a JSON body.
+        ("body" in context ? context.body : Buffer.alloc(0)) as unknown as NodeJS.ReadableStream,
+        {
+          ...("remote" in context ? { remote: context.remote } : {}),
+          t: request.tag,
+          buildargs: request.buildArgs,
+          labels: request.labels,
+          // Host network: the default bridge is off on these engines, and pip must reach 127.0.0.1.
+          networkmode: "host",
+          // Cold builds measure the install itself; a warm rebuild asks for the cache.
+          nocache: !request.cache,
+          pull: false,
+          rm: true,
+          forcerm: true,
+          ...(request.target ? { target: request.target } : {}),
+          ...(request.dockerfile ? { dockerfile: request.dockerfile } : {}),
+          // "2" is BuildKit: dockerode 5 opens the gRPC session it needs itself.
+          version: builder === "buildkit" ? "2" : "1",
+          abortSignal: request.signal,
+        } as Docker.ImageBuildOptions,
+      );
       const lines = new JsonLines();
       const handle = (m: BuildMessage) => {
         if (m.id === BUILDKIT_TRACE_ID && typeof m.aux === "string") {
@@ -332,6 +397,15 @@ export class DockerEngine implements Engine {
   }
 
   async removeImage(ref: string): Promise<void> {
+    const runId = this.buildKitImages.get(ref);
+    if (runId) {
+      // Seen now or never: once the image is gone, nothing tells its records from anyone's.
+      const ids = await imageRecordIds(this.docker, ref).catch(() => []);
+      const taken = this.imageRecords.get(runId) ?? new Set<string>();
+      ids.forEach((id) => taken.add(id));
+      this.imageRecords.set(runId, taken);
+      this.buildKitImages.delete(ref);
+    }
     try {
       await this.docker.getImage(ref).remove({ force: true });
     } catch (e) {
@@ -363,10 +437,16 @@ export class DockerEngine implements Engine {
     return listLeftovers(this.docker, scope);
   }
 
-  removeLeftovers(
+  async removeLeftovers(
     scope: LeftoverScope,
     what: { images: boolean; cache: boolean },
   ): Promise<Removed> {
-    return removeLeftovers(this.docker, scope, what);
+    const runs = [...this.imageRecords.keys()].filter(
+      (run) => scope.runId === undefined || run === scope.runId,
+    );
+    const taken = new Set(runs.flatMap((run) => [...this.imageRecords.get(run)!]));
+    const removed = await removeLeftovers(this.docker, scope, what, taken);
+    if (what.cache) runs.forEach((run) => this.imageRecords.delete(run));
+    return removed;
   }
 }

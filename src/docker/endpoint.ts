@@ -28,6 +28,13 @@ export interface Endpoint {
   };
 }
 
+/** True when builds on this engine reach this machine's 127.0.0.1 (a local socket or TCP port). */
+export function isLocalEndpoint(e: Endpoint): boolean {
+  if (e.modem.socketPath) return true;
+  const h = (e.modem.host ?? "").replace(/^\[|\]$/g, "").toLowerCase();
+  return e.modem.protocol !== "ssh" && (h === "localhost" || h === "::1" || h.startsWith("127."));
+}
+
 /** Which engine the user asked for: a host URL (--docker-host) or a docker context (--context). */
 export interface EndpointChoice {
   host?: string;

@@ -192,6 +192,11 @@ export interface Removed {
   buildCache: string[];
   /** What the engine reports it freed. */
   bytes: number;
+  /**
+   * What the removed images' layers still hold in the build cache: records that backed an image
+   * before and back none now, left (--keep-cache, or records nothing ties to a run).
+   */
+  held: { records: number; bytes: number };
 }
 
 /** Whose leftovers: one run's, or every run's. */

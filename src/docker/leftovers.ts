@@ -1,10 +1,18 @@
 // What runs leave on an engine, and removing it: containers and images by the run label,
-// BuildKit cache records by the marks of ladder/run-marks.ts. The bytes come from the engine:
-// /system/df for what would go, the prune endpoints' SpaceReclaimed for what went.
+// BuildKit cache records by the marks of ladder/run-marks.ts and, for the records of a stage
+// no mark reaches, by the image whose layers they hold (image-records.ts). The bytes come from
+// the engine: /system/df for what would go, the prune endpoints' SpaceReclaimed for what went.
 import type Docker from "dockerode";
 import { RUN_LABEL } from "../ladder/plan.js";
 import { runCacheRecords } from "../ladder/run-marks.js";
-import type { CacheRecord, LeftoverScope, Leftovers, Removed } from "./engine.js";
+import type { LeftoverScope, Leftovers, Removed } from "./engine.js";
+import {
+  heldByCache,
+  imageRecords,
+  releasedRecords,
+  type DatedRecord,
+  type HistoryEntry,
+} from "./image-records.js";
 
 interface DiskUsage {
   Images?: {
@@ -30,6 +38,7 @@ interface DiskUsage {
     InUse: boolean;
     Shared: boolean;
     Size: number;
+    CreatedAt?: string;
   }[];
 }
 
@@ -89,7 +98,7 @@ function ofScope(labels: Record<string, string> | null | undefined, scope: Lefto
   return run !== undefined && (scope.runId === undefined || run === scope.runId) ? run : undefined;
 }
 
-function cacheRecords(df: DiskUsage): CacheRecord[] {
+function cacheRecords(df: DiskUsage): DatedRecord[] {
   return (df.BuildCache ?? []).map((r) => ({
     id: r.ID,
     parent: r.Parent || r.Parents?.[0] || undefined,
@@ -98,10 +107,66 @@ function cacheRecords(df: DiskUsage): CacheRecord[] {
     inUse: r.InUse,
     shared: r.Shared,
     bytes: r.Size,
+    createdAt: r.CreatedAt ? Date.parse(r.CreatedAt) : 0,
   }));
 }
 
 const diskUsage = (docker: Docker) => once(() => dial<DiskUsage>(docker, "/system/df", "GET", {}));
+
+/** The cache records holding the layers of one image that no mark names (image-records.ts). */
+async function recordsOfImage(
+  docker: Docker,
+  imageId: string,
+  records: readonly DatedRecord[],
+): Promise<DatedRecord[]> {
+  try {
+    const image = docker.getImage(imageId);
+    const [info, history] = await Promise.all([
+      image.inspect(),
+      image.history() as Promise<{ Created: number; Size: number; Comment?: string }[]>,
+    ]);
+    const entries: HistoryEntry[] = history.map((h) => ({
+      created: h.Created,
+      size: h.Size,
+      comment: h.Comment ?? "",
+    }));
+    return imageRecords(records, entries, Date.parse(info.Created));
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode === 404) return [];
+    throw e;
+  }
+}
+
+/**
+ * Before an image of a run is removed (the runner removes each rung's image once measured): the
+ * records holding its layers that no mark names, for the run's end to prune.
+ */
+export async function imageRecordIds(docker: Docker, imageId: string): Promise<string[]> {
+  const records = cacheRecords(await diskUsage(docker));
+  return (await recordsOfImage(docker, imageId, records)).map((r) => r.id);
+}
+
+/** The run's records: marked (and their lineage), and those holding its images' layers. */
+async function scopeRecords(
+  docker: Docker,
+  df: DiskUsage,
+  scope: LeftoverScope,
+  imageIds: readonly string[],
+): Promise<{ marked: DatedRecord[]; ofImages: DatedRecord[] }> {
+  const records = cacheRecords(df);
+  const marked = runCacheRecords(records, scope.runId);
+  const seen = new Set(marked.map((r) => r.id));
+  const ofImages: DatedRecord[] = [];
+  for (const id of imageIds) {
+    for (const r of await recordsOfImage(docker, id, records)) {
+      if (!seen.has(r.id)) {
+        seen.add(r.id);
+        ofImages.push(r);
+      }
+    }
+  }
+  return { marked, ofImages };
+}
 
 export async function listLeftovers(docker: Docker, scope: LeftoverScope): Promise<Leftovers> {
   const df = await diskUsage(docker);
@@ -118,7 +183,13 @@ export async function listLeftovers(docker: Docker, scope: LeftoverScope): Promi
     const name = (c.Names?.[0] ?? c.Id.slice(0, 12)).replace(/^\//, "");
     return [{ id: c.Id, name, run, bytes: c.SizeRw ?? 0, running: c.State === "running" }];
   });
-  return { images, containers, buildCache: runCacheRecords(cacheRecords(df), scope.runId) };
+  const { marked, ofImages } = await scopeRecords(
+    docker,
+    df,
+    scope,
+    images.map((i) => i.id),
+  );
+  return { images, containers, buildCache: [...marked, ...ofImages] };
 }
 
 /**
@@ -157,13 +228,28 @@ export async function pruneCacheRecords(
   return { ids: gone, bytes };
 }
 
+/**
+ * Removes a run's (or every run's) containers, images unless told otherwise, and cache records
+ * unless told otherwise: the marked ones, and those that held the layers of its images (those
+ * of the images removed here, and `taken`: those of images removed before, see imageRecordIds)
+ * once they back no image.
+ */
 export async function removeLeftovers(
   docker: Docker,
   scope: LeftoverScope,
   what: { images: boolean; cache: boolean },
+  taken: ReadonlySet<string> = new Set(),
 ): Promise<Removed> {
   const filters = { label: [labelFilter(scope)] };
-  const removed: Removed = { images: [], containers: [], buildCache: [], bytes: 0 };
+  const removed: Removed = {
+    images: [],
+    containers: [],
+    buildCache: [],
+    bytes: 0,
+    held: { records: 0, bytes: 0 },
+  };
+  const before = await diskUsage(docker);
+  const ofImages = new Set(taken);
   const containers = await docker.listContainers({ all: true, size: true, filters });
   for (const c of containers) {
     try {
@@ -175,7 +261,14 @@ export async function removeLeftovers(
     }
   }
   if (what.images) {
-    const before = await docker.listImages({ all: false, filters });
+    const listed = await docker.listImages({ all: false, filters });
+    const found = await scopeRecords(
+      docker,
+      before,
+      scope,
+      listed.map((i) => i.Id),
+    );
+    for (const r of found.ofImages) ofImages.add(r.id);
     // The engine's own prune of unused images with the label, tagged or not, reports the bytes
     // it freed (untagged parents included); an image another container still uses stays.
     const report = await once(() =>
@@ -192,18 +285,24 @@ export async function removeLeftovers(
         if ((e as { statusCode?: number }).statusCode !== 404) throw e;
       }
     }
-    removed.images.push(...before.map((i) => i.Id));
+    removed.images.push(...listed.map((i) => i.Id));
   }
+  const after = cacheRecords(await diskUsage(docker));
   if (what.cache) {
-    const records = runCacheRecords(cacheRecords(await diskUsage(docker)), scope.runId);
-    if (records.length) {
-      const pruned = await pruneCacheRecords(
-        docker,
-        records.map((r) => r.id),
-      );
+    const ids = new Set([
+      ...runCacheRecords(after, scope.runId).map((r) => r.id),
+      ...releasedRecords(ofImages, after).map((r) => r.id),
+    ]);
+    if (ids.size) {
+      const pruned = await pruneCacheRecords(docker, [...ids]);
       removed.buildCache.push(...pruned.ids);
       removed.bytes += pruned.bytes;
     }
   }
+  const gone = new Set(removed.buildCache);
+  removed.held = heldByCache(
+    cacheRecords(before),
+    after.filter((r) => !gone.has(r.id)),
+  );
   return removed;
 }

@@ -140,9 +140,27 @@ export interface CacheLineage {
 
 const MARK_AT_END = new RegExp(`# ${RUN_MARK}([A-Za-z0-9._-]+)\\s*$`);
 
-/** The run a record's description names (a RUN or cache mount that markRuns marked). */
+/**
+ * Where a run's build context is served to a local engine (docker/context-url.ts): the engine's
+ * record of the fetched context is described "http url <the URL>", so the path names the run.
+ * `token` is random: no other process on the machine can guess the URL while it is served.
+ */
+export function contextUrlPath(runId: string, token: string): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(runId))
+    throw new Error(`run id ${JSON.stringify(runId)} is not plain`);
+  return `/${RUN_MARK}${runId}/${token}/context.tar`;
+}
+
+const CONTEXT_URL = new RegExp(
+  `^http url http://127\\.0\\.0\\.1:\\d+/${RUN_MARK}([A-Za-z0-9._-]+)/`,
+);
+
+/**
+ * The run a record's description names: a RUN or cache mount that markRuns marked, or a
+ * build context served under contextUrlPath.
+ */
 export function markedRun(description: string): string | undefined {
-  return MARK_AT_END.exec(description)?.[1];
+  return MARK_AT_END.exec(description)?.[1] ?? CONTEXT_URL.exec(description)?.[1];
 }
 
 /** A record of a base image's own snapshot, shared by every build FROM it: never a run's. */
@@ -158,8 +176,10 @@ function isBaseRecord(r: CacheLineage): boolean {
  * - the records below them down to the base image (the WORKDIR and COPY steps before the first
  *   RUN), but never the base image's own record. BuildKit's prune skips a record while another
  *   record is built on it, so a later build that reused one keeps it.
+ * - the record of a context served under contextUrlPath (a local engine's; it has no parent).
  * Records that nothing connects to a marked RUN (a stage with no RUN, such as the final stage
- * of a multi-stage rung; the uploaded context) cannot be told apart from anyone else's.
+ * of a multi-stage rung; an uploaded context; the unpacked copy of any context) cannot be told
+ * apart from anyone else's.
  */
 export function runCacheRecords<T extends CacheLineage>(
   records: readonly T[],

@@ -34,12 +34,7 @@ export function resolveEndpoints(
   return endpoints.filter((e) => (seen.has(e.host) ? false : (seen.add(e.host), true)));
 }
 
-/** True when builds on this engine reach this machine's 127.0.0.1 (a local socket or TCP port). */
-export function isLocalEndpoint(e: Endpoint): boolean {
-  if (e.modem.socketPath) return true;
-  const h = (e.modem.host ?? "").replace(/^\[|\]$/g, "").toLowerCase();
-  return e.modem.protocol !== "ssh" && (h === "localhost" || h === "::1" || h.startsWith("127."));
-}
+export { isLocalEndpoint } from "../docker/endpoint.js";
 
 /** Validates the config file's `engines` entry: a list of host URLs. */
 export function parseEngines(raw: unknown, file: string): string[] | undefined {

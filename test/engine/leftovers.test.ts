@@ -4,6 +4,7 @@
 // else's. Other users share this engine: only objects made from this test's own base images
 // (which carry a label of this test's own) or carrying this test's run labels are looked at.
 import { spawn } from "node:child_process";
+import type { Readable } from "node:stream";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -258,5 +259,125 @@ describe("BuildKit's cache records", () => {
     expect(marked(bAfter.buildCache, runB)).toEqual(marked(b.buildCache, runB));
     expect(marked(bAfter.buildCache, runB)).toHaveLength(2);
     expect(bAfter.images).toHaveLength(1);
+  });
+});
+
+describe("BuildKit records no RUN mark reaches: the context, a FROM scratch stage", () => {
+  const runA = newRunId("leftovers-url-a");
+  const runB = newRunId("leftovers-url-b");
+  const userTag = `shrinkbench-test/leftovers-user:${nonce}`;
+  // A rung's shape: a builder stage with a RUN, a final stage with none (FROM scratch).
+  const rung = (run: string) =>
+    markDockerfile(
+      [
+        `FROM ${SLIM} AS builder`,
+        "COPY nonce.txt /nonce.txt",
+        "RUN mkdir -p /rootfs && head -c 400000 /dev/urandom > /rootfs/blob && cp /nonce.txt /rootfs/",
+        "FROM scratch",
+        "COPY --from=builder /rootfs/ /",
+        "WORKDIR /app",
+        "COPY app.txt /app/",
+        "",
+      ].join("\n"),
+      { labels: { [RUN_LABEL]: run }, runId: run, buildkit: true },
+    );
+  const context = (run: string) => {
+    const pack = tar.pack();
+    const files = { Dockerfile: rung(run), "nonce.txt": run, "app.txt": `${run} app` };
+    for (const [name, content] of Object.entries(files)) {
+      pack.entry({ name, mtime: new Date(0) }, content);
+    }
+    pack.finalize();
+    return pack as unknown as Readable;
+  };
+  const records = async () => {
+    const df = (await docker.df()) as {
+      BuildCache: { ID: string; Description: string; Shared: boolean; Size: number }[];
+    };
+    return df.BuildCache;
+  };
+
+  afterAll(async () => {
+    for (const run of [runA, runB]) await removeByLabel(docker, run);
+    await docker
+      .getImage(userTag)
+      .remove({ force: true })
+      .catch(() => undefined);
+  });
+
+  it("a run's own end prunes them, clean --run too, and the user's own cache survives", async () => {
+    // The user's own BuildKit build, uploaded, nothing marked: its records must all survive.
+    const before = new Set((await records()).map((r) => r.ID));
+    await build(
+      [
+        `FROM ${SLIM} AS b`,
+        `RUN head -c 300000 /dev/urandom > /blob-${nonce}`,
+        "FROM scratch",
+        `COPY --from=b /blob-${nonce} /`,
+        "",
+      ].join("\n"),
+      "2",
+      userTag,
+    );
+    const users = (await records()).filter((r) => !before.has(r.ID)).map((r) => r.ID);
+    expect(users.length).toBeGreaterThanOrEqual(3);
+
+    // Run A as the runner does it: a build through the adapter, the image removed once
+    // measured, the run's leftovers removed at its end.
+    const a = await engine.build({
+      context: context(runA),
+      builder: "buildkit",
+      tag: `shrinkbench-test/leftovers-url:${runA}`,
+      buildArgs: {},
+      labels: { [RUN_LABEL]: runA },
+    });
+    expect(a.error).toBeUndefined();
+    // The context was fetched from this machine, under the run's path: its record names the run.
+    const contextRecords = (await records()).filter((r) =>
+      r.Description.startsWith(`http url http://127.0.0.1:`),
+    );
+    expect(
+      contextRecords.filter((r) => r.Description.includes(`/shrinkbench-run=${runA}/`)),
+    ).toHaveLength(1);
+    const listed = await engine.leftovers({ runId: runA });
+    const descriptions = listed.buildCache.map((r) => r.description);
+    expect(descriptions.filter((d) => d.startsWith("http url "))).toHaveLength(1);
+    // The FROM scratch stage: COPY --from (the image's 400 kB layer), WORKDIR, COPY app.txt.
+    const scratch = listed.buildCache.filter((r) => r.shared && r.description === "fileop target");
+    expect(scratch.map((r) => r.bytes).sort((x, y) => y - x)[0]).toBeGreaterThanOrEqual(400_000);
+    expect(scratch.length).toBeGreaterThanOrEqual(3);
+    const aIds = listed.buildCache.map((r) => r.id);
+
+    await engine.removeImage(a.imageId!);
+    const endOfRun = await engine.removeLeftovers({ runId: runA }, { images: true, cache: true });
+    const left = new Set((await records()).map((r) => r.ID));
+    expect(aIds.filter((id) => left.has(id))).toEqual([]);
+    expect(endOfRun.buildCache.length).toBeGreaterThanOrEqual(aIds.length);
+    expect(endOfRun.held).toEqual({ records: 0, bytes: 0 });
+    expect(users.filter((id) => !left.has(id))).toEqual([]);
+
+    // Run B killed after its build (its image still there): clean --run, another process.
+    const b = await new DockerEngine(endpoint).build({
+      context: context(runB),
+      builder: "buildkit",
+      tag: `shrinkbench-test/leftovers-url:${runB}`,
+      buildArgs: {},
+      labels: { [RUN_LABEL]: runB },
+    });
+    expect(b.error).toBeUndefined();
+    const bIds = (await engine.leftovers({ runId: runB })).buildCache.map((r) => r.id);
+    const dry = await cli(["clean", "--run", runB, "--dry-run"]);
+    expect(dry.stdout).toMatch(/build cache\s+\w+ http url http:\/\/127\.0\.0\.1:/);
+    const clean = await cli(["clean", "--run", runB]);
+    expect(clean.code).toBe(0);
+    // The image's 400 kB are freed: its layer's record goes with it.
+    const freed = /freed ([\d.]+)(k|M)B/.exec(clean.stdout);
+    expect(clean.stdout).not.toMatch(/stay in/);
+    expect(freed && Number(freed[1]) * (freed[2] === "M" ? 1e6 : 1e3)).toBeGreaterThanOrEqual(
+      400_000,
+    );
+    const after = new Set((await records()).map((r) => r.ID));
+    expect(bIds.filter((id) => after.has(id))).toEqual([]);
+    expect(users.filter((id) => !after.has(id))).toEqual([]);
   });
 });

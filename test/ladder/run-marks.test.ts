@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { TEMPLATES_DIR } from "../../src/ladder/assets.js";
 import { lintDockerfile, parseDockerfile } from "../../src/ladder/dockerfile-lint.js";
 import {
+  contextUrlPath,
   labelStages,
   markedRun,
   markRuns,
@@ -101,6 +102,10 @@ describe("runCacheRecords", () => {
   const records = [
     { id: "base", description: "from local " },
     { id: "ctx", description: "http url http://build-context-fsy3uscn2ghidz21eeoaggzlm" },
+    {
+      id: "url-ctx",
+      description: `http url http://127.0.0.1:40405${contextUrlPath("r1", "35b4d51e6f7f")}`,
+    },
     { id: "df", description: "fileop target" },
     { id: "wd", parent: "base", description: "fileop target" },
     { id: "req", parent: "wd", description: "fileop target" },
@@ -126,7 +131,7 @@ describe("runCacheRecords", () => {
   const ids = (runId?: string) => runCacheRecords(records, runId).map((r) => r.id);
 
   it("finds the marked records, what was built on them and what they were built on", () => {
-    expect(ids("r1")).toEqual(["wd", "req", "pip", "mnt", "app"]);
+    expect(ids("r1")).toEqual(["url-ctx", "wd", "req", "pip", "mnt", "app"]);
   });
 
   it("never the base image's record, nor records no marked RUN connects to", () => {
@@ -137,11 +142,22 @@ describe("runCacheRecords", () => {
   });
 
   it("without a run id: every run's", () => {
-    expect(ids()).toEqual(["wd", "req", "pip", "mnt", "app", "theirs-wd", "other-run"]);
+    expect(ids()).toEqual(["url-ctx", "wd", "req", "pip", "mnt", "app", "theirs-wd", "other-run"]);
   });
 
   it("reads the run from the mark at the end of a description only", () => {
     expect(markedRun(`mount / from exec /bin/sh -c x # ${RUN_MARK}a.b-1`)).toBe("a.b-1");
     expect(markedRun(`mount / from exec /bin/sh -c echo ${RUN_MARK}a; y`)).toBeUndefined();
+  });
+
+  it("reads the run from a context served on 127.0.0.1 under the run's path, no other URL", () => {
+    const path = contextUrlPath("20261203-122315-f64d65", "0123abcd");
+    expect(path).toBe(`/${RUN_MARK}20261203-122315-f64d65/0123abcd/context.tar`);
+    expect(markedRun(`http url http://127.0.0.1:41193${path}`)).toBe("20261203-122315-f64d65");
+    // The same path on another host is someone else's download, not a context this run served.
+    expect(markedRun(`http url http://example.com:80${path}`)).toBeUndefined();
+    expect(markedRun(`http url http://127.0.0.1:41193/x${path}`)).toBeUndefined();
+    expect(markedRun("http url http://build-context-fsy3uscn2ghidz21eeoaggzlm")).toBeUndefined();
+    expect(() => contextUrlPath("../x", "t")).toThrow(/not plain/);
   });
 });

@@ -46,11 +46,13 @@ describe("clean's report", () => {
     );
   });
 
-  it("--keep-cache leaves the cache out of the list and the total", () => {
+  it("--keep-cache leaves the cache out of the list, and the image bytes kept records hold out of the total", () => {
     const text = renderLeftovers(leftovers, { keepCache: true });
     expect(text).not.toMatch(/build cache\s+x9o/);
     expect(text).toMatch(/keeping 2 build cache record\(s\)/);
-    expect(text).toMatch(/would free 261MB: 2 image\(s\), 1 container\(s\)\n$/);
+    // 261 MB of images, 50 MB of which a kept (shared) record holds.
+    expect(text).toMatch(/would free 211MB: 2 image\(s\), 1 container\(s\)\n$/);
+    expect(leftoverBytes(leftovers, { keepCache: true })).toBe(261_002_000 - 50_000_000);
   });
 
   it("says so when there is nothing", () => {
@@ -59,12 +61,36 @@ describe("clean's report", () => {
   });
 
   it("after removing: what went and what the engine freed", () => {
-    const removed = { images: ["a", "b"], containers: [], buildCache: ["x"], bytes: 1_440_000_000 };
+    const removed = {
+      images: ["a", "b"],
+      containers: [],
+      buildCache: ["x"],
+      bytes: 1_440_000_000,
+      held: { records: 0, bytes: 0 },
+    };
     expect(renderRemoved(removed, { keepCache: false })).toBe(
       "removed 2 image(s), 0 container(s), 1 build cache record(s): freed 1.44GB\n",
     );
     expect(renderRemoved(removed, { keepCache: true })).toBe(
       "removed 2 image(s), 0 container(s): freed 1.44GB (build cache kept: --keep-cache)\n",
+    );
+  });
+
+  it("says what of the removed images the build cache still holds, and why nothing was freed", () => {
+    // clean --run after a minimal rung: the image went, its layer stayed in the FROM scratch
+    // stage's COPY record, which no run's mark names.
+    const removed = {
+      images: ["a"],
+      containers: [],
+      buildCache: [],
+      bytes: 0,
+      held: { records: 3, bytes: 34_727_952 },
+    };
+    expect(renderRemoved(removed, { keepCache: false })).toBe(
+      "removed 1 image(s), 0 container(s), 0 build cache record(s): freed 0B; 34.7MB of the removed images' layers stay in 3 build cache record(s) that no run names (`docker builder prune` removes them, with every other unused record)\n",
+    );
+    expect(renderRemoved(removed, { keepCache: true })).toBe(
+      "removed 1 image(s), 0 container(s): freed 0B (build cache kept: --keep-cache; it holds 34.7MB of the removed images' layers)\n",
     );
   });
 });
