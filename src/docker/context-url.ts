@@ -23,6 +23,8 @@ export interface ServedContext {
   url: string;
   /** The tar, for an upload after all (an engine that cannot reach the URL). */
   body: Buffer;
+  /** The bytes of its regular files (context-records.ts). */
+  fileBytes: number;
   /** GET requests answered. */
   readonly requests: number;
   close(): Promise<void>;
@@ -83,6 +85,7 @@ export async function serveContext(
     served: {
       url: `http://127.0.0.1:${port}${path}`,
       body,
+      fileBytes: tarFileBytes(body),
       get requests() {
         return requests;
       },
@@ -93,4 +96,24 @@ export async function serveContext(
         }),
     },
   };
+}
+
+/**
+ * The bytes of the regular files in a tar (ustar/pax/GNU headers; the sizes of pax and long-name
+ * entries are metadata, not files).
+ */
+export function tarFileBytes(tar: Buffer): number {
+  let total = 0;
+  for (let at = 0; at + 512 <= tar.length;) {
+    const header = tar.subarray(at, at + 512);
+    if (header.every((b) => b === 0)) break;
+    const size = parseInt(
+      header.subarray(124, 136).toString("ascii").replace(/\0.*$/s, "").trim() || "0",
+      8,
+    );
+    const type = String.fromCharCode(header[156] ?? 0);
+    if (type === "0" || type === "\0" || type === "7") total += size;
+    at += 512 + Math.ceil(size / 512) * 512;
+  }
+  return total;
 }

@@ -6,6 +6,7 @@ import { EngineError } from "../errors.js";
 import type { EngineInfo } from "../types.js";
 import { RUN_LABEL } from "../ladder/plan.js";
 import { BUILDKIT_TRACE_ID, BuildKitProgress, decodeStatus } from "./buildkit-status.js";
+import type { ContextBuild } from "./context-records.js";
 import { serveContext } from "./context-url.js";
 import type {
   Helper,
@@ -93,6 +94,8 @@ export class DockerEngine implements Engine {
    * mark names (image-records.ts): pruned with the run's leftovers.
    */
   private readonly imageRecords = new Map<string, Set<string>>();
+  /** Per run, the builds of the contexts it served (context-records.ts). */
+  private readonly servedContexts = new Map<string, ContextBuild[]>();
 
   constructor(endpoint: Endpoint) {
     this.docker = new Docker(endpoint.modem);
@@ -187,8 +190,14 @@ export class DockerEngine implements Engine {
     const context = await serveContext(request.context, runId);
     if ("upload" in context) return this.buildWith(request, { body: context.upload });
     const { served } = context;
+    const from = Date.now();
     try {
       const outcome = await this.buildWith(request, { remote: served.url });
+      if (served.requests > 0) {
+        const builds = this.servedContexts.get(runId) ?? [];
+        builds.push({ from, until: Date.now(), fileBytes: served.fileBytes });
+        this.servedContexts.set(runId, builds);
+      }
       // On this machine, yet not sharing its loopback (a rootless engine in a namespace of its
       // own, say): the engine never fetched the context. Upload it, from now on.
       const port = new URL(served.url).port;
@@ -441,12 +450,19 @@ export class DockerEngine implements Engine {
     scope: LeftoverScope,
     what: { images: boolean; cache: boolean },
   ): Promise<Removed> {
-    const runs = [...this.imageRecords.keys()].filter(
+    const runs = [...new Set([...this.imageRecords.keys(), ...this.servedContexts.keys()])].filter(
       (run) => scope.runId === undefined || run === scope.runId,
     );
-    const taken = new Set(runs.flatMap((run) => [...this.imageRecords.get(run)!]));
-    const removed = await removeLeftovers(this.docker, scope, what, taken);
-    if (what.cache) runs.forEach((run) => this.imageRecords.delete(run));
+    const removed = await removeLeftovers(this.docker, scope, what, {
+      ofImages: new Set(runs.flatMap((run) => [...(this.imageRecords.get(run) ?? [])])),
+      contexts: runs.flatMap((run) => this.servedContexts.get(run) ?? []),
+    });
+    if (what.cache) {
+      for (const run of runs) {
+        this.imageRecords.delete(run);
+        this.servedContexts.delete(run);
+      }
+    }
     return removed;
   }
 }

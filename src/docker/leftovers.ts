@@ -5,6 +5,7 @@
 import type Docker from "dockerode";
 import { RUN_LABEL } from "../ladder/plan.js";
 import { runCacheRecords } from "../ladder/run-marks.js";
+import { unpackedContextRecords, type ContextBuild } from "./context-records.js";
 import type { LeftoverScope, Leftovers, Removed } from "./engine.js";
 import {
   heldByCache,
@@ -228,17 +229,25 @@ export async function pruneCacheRecords(
   return { ids: gone, bytes };
 }
 
+/** What a live run knows of its records beyond the marks (kept by DockerEngine). */
+export interface KnownRecords {
+  /** Records that held the layers of images removed before (imageRecordIds). */
+  ofImages: ReadonlySet<string>;
+  /** The builds of contexts it served: their unpacked copies (context-records.ts). */
+  contexts: readonly ContextBuild[];
+}
+
 /**
  * Removes a run's (or every run's) containers, images unless told otherwise, and cache records
- * unless told otherwise: the marked ones, and those that held the layers of its images (those
- * of the images removed here, and `taken`: those of images removed before, see imageRecordIds)
- * once they back no image.
+ * unless told otherwise: the marked ones, those that held the layers of its images (of the
+ * images removed here, and of those removed before) once they back no image, and the unpacked
+ * copies of the contexts it served.
  */
 export async function removeLeftovers(
   docker: Docker,
   scope: LeftoverScope,
   what: { images: boolean; cache: boolean },
-  taken: ReadonlySet<string> = new Set(),
+  known: KnownRecords = { ofImages: new Set(), contexts: [] },
 ): Promise<Removed> {
   const filters = { label: [labelFilter(scope)] };
   const removed: Removed = {
@@ -249,7 +258,7 @@ export async function removeLeftovers(
     held: { records: 0, bytes: 0 },
   };
   const before = await diskUsage(docker);
-  const ofImages = new Set(taken);
+  const ofImages = new Set(known.ofImages);
   const containers = await docker.listContainers({ all: true, size: true, filters });
   for (const c of containers) {
     try {
@@ -292,6 +301,7 @@ export async function removeLeftovers(
     const ids = new Set([
       ...runCacheRecords(after, scope.runId).map((r) => r.id),
       ...releasedRecords(ofImages, after).map((r) => r.id),
+      ...unpackedContextRecords(after, known.contexts).map((r) => r.id),
     ]);
     if (ids.size) {
       const pruned = await pruneCacheRecords(docker, [...ids]);

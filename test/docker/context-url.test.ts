@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { serveContext } from "../../src/docker/context-url.js";
+import { serveContext, tarFileBytes } from "../../src/docker/context-url.js";
 import { markedRun } from "../../src/ladder/run-marks.js";
 
 const bytes = (n: number, fill = 7) => Buffer.alloc(n, fill);
@@ -19,6 +19,7 @@ describe("serveContext", () => {
     if (!("served" in result)) throw new Error("expected a served context");
     const { served } = result;
     try {
+      expect(served.fileBytes).toBe(0); // not a tar: no file headers
       expect(served.url).toMatch(
         /^http:\/\/127\.0\.0\.1:\d+\/shrinkbench-run=run-1\/[0-9a-f]{24}\//,
       );
@@ -46,5 +47,21 @@ describe("serveContext", () => {
     const result = await serveContext(chunked(...parts), "run-1", 50);
     if (!("upload" in result)) throw new Error("expected an upload");
     expect((await readAll(result.upload)).equals(Buffer.concat(parts))).toBe(true);
+  });
+});
+
+describe("tarFileBytes", () => {
+  it("sums the regular files of a tar, not its headers, directories, links or pax records", async () => {
+    const { pack } = await import("tar-stream");
+    const p = pack();
+    p.entry({ name: "Dockerfile", mtime: new Date(0) }, "FROM scratch\n");
+    p.entry({ name: "scripts", type: "directory", mtime: new Date(0) });
+    p.entry({ name: "scripts/a.py", mtime: new Date(0) }, "x".repeat(1000));
+    p.entry({ name: "link", type: "symlink", linkname: "scripts/a.py", mtime: new Date(0) });
+    // A name too long for ustar: tar-stream writes a pax header with data of its own.
+    p.entry({ name: `${"d".repeat(120)}/${"f".repeat(120)}.txt`, mtime: new Date(0) }, "yz");
+    p.finalize();
+    const tar = await readAll(p as unknown as Readable);
+    expect(tarFileBytes(tar)).toBe(13 + 1000 + 2);
   });
 });

@@ -14,6 +14,7 @@ import tar from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DockerEngine } from "../../src/docker/docker-engine.js";
 import { resolveEndpoint } from "../../src/docker/endpoint.js";
+import { pruneCacheRecords } from "../../src/docker/leftovers.js";
 import { parseDockerfile } from "../../src/ladder/dockerfile-lint.js";
 import { RUN_LABEL } from "../../src/ladder/plan.js";
 import { markDockerfile } from "../../src/ladder/run-marks.js";
@@ -292,10 +293,29 @@ describe("BuildKit records no RUN mark reaches: the context, a FROM scratch stag
   };
   const records = async () => {
     const df = (await docker.df()) as {
-      BuildCache: { ID: string; Description: string; Shared: boolean; Size: number }[];
+      BuildCache: {
+        ID: string;
+        Parent?: string;
+        Description: string;
+        Shared: boolean;
+        Size: number;
+        CreatedAt: string;
+      }[];
     };
     return df.BuildCache;
   };
+  // The bytes of the context's files: the size of BuildKit's unpacked copy of it.
+  const fileBytes = (run: string) =>
+    [rung(run), run, `${run} app`].reduce((n, f) => n + Buffer.byteLength(f), 0);
+  /** Unpacked copies of run's context made since `since` (ms). */
+  const unpacked = async (run: string, since: number) =>
+    (await records()).filter(
+      (r) =>
+        !r.Parent &&
+        r.Description === "fileop target" &&
+        r.Size === fileBytes(run) &&
+        Date.parse(r.CreatedAt) >= since - 2000,
+    );
 
   afterAll(async () => {
     for (const run of [runA, runB]) await removeByLabel(docker, run);
@@ -324,6 +344,7 @@ describe("BuildKit records no RUN mark reaches: the context, a FROM scratch stag
 
     // Run A as the runner does it: a build through the adapter, the image removed once
     // measured, the run's leftovers removed at its end.
+    const aStart = Date.now();
     const a = await engine.build({
       context: context(runA),
       builder: "buildkit",
@@ -347,11 +368,16 @@ describe("BuildKit records no RUN mark reaches: the context, a FROM scratch stag
     expect(scratch.map((r) => r.bytes).sort((x, y) => y - x)[0]).toBeGreaterThanOrEqual(400_000);
     expect(scratch.length).toBeGreaterThanOrEqual(3);
     const aIds = listed.buildCache.map((r) => r.id);
+    // BuildKit's unpacked copy of the context: a record no mark or image names, which only
+    // the live run can tell (it knows the files' bytes and when it built).
+    expect(await unpacked(runA, aStart)).toHaveLength(1);
+    expect(aIds).not.toContain((await unpacked(runA, aStart))[0]!.ID);
 
     await engine.removeImage(a.imageId!);
     const endOfRun = await engine.removeLeftovers({ runId: runA }, { images: true, cache: true });
     const left = new Set((await records()).map((r) => r.ID));
     expect(aIds.filter((id) => left.has(id))).toEqual([]);
+    expect(await unpacked(runA, aStart)).toEqual([]);
     expect(endOfRun.buildCache.length).toBeGreaterThanOrEqual(aIds.length);
     expect(endOfRun.held).toEqual({ records: 0, bytes: 0 });
     expect(users.filter((id) => !left.has(id))).toEqual([]);
@@ -379,5 +405,11 @@ describe("BuildKit records no RUN mark reaches: the context, a FROM scratch stag
     const after = new Set((await records()).map((r) => r.ID));
     expect(bIds.filter((id) => after.has(id))).toEqual([]);
     expect(users.filter((id) => !after.has(id))).toEqual([]);
+    // What clean cannot tell from anyone's: the unpacked copy of B's context (its files' bytes
+    // and build time died with the run). Removed here, by id, so the test leaves nothing.
+    await pruneCacheRecords(
+      docker,
+      (await unpacked(runB, aStart)).map((r) => r.ID),
+    );
   });
 });
