@@ -4,7 +4,7 @@
 // else's. Other users share this engine: only objects made from this test's own base images
 // (which carry a label of this test's own) or carrying this test's run labels are looked at.
 import { spawn } from "node:child_process";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -14,7 +14,9 @@ import tar from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DockerEngine } from "../../src/docker/docker-engine.js";
 import { resolveEndpoint } from "../../src/docker/endpoint.js";
-import { pruneCacheRecords } from "../../src/docker/leftovers.js";
+import type { ContextBuild } from "../../src/docker/context-records.js";
+import { serveContext } from "../../src/docker/context-url.js";
+import { pruneCacheRecords, removeLeftovers } from "../../src/docker/leftovers.js";
 import { parseDockerfile } from "../../src/ladder/dockerfile-lint.js";
 import { RUN_LABEL } from "../../src/ladder/plan.js";
 import { markDockerfile } from "../../src/ladder/run-marks.js";
@@ -33,30 +35,71 @@ const bases = {
 };
 let dir: string;
 
-async function build(dockerfile: string, version: "1" | "2", tag?: string, files = {}) {
+/** The contexts build() served, by run: their unpacked copies are pruned with the run's. */
+const servedContexts = new Map<string, ContextBuild[]>();
+
+/**
+ * Builds from an in-memory context. With a run id (BuildKit), the context is served from
+ * 127.0.0.1 under the run's path as a run serves it; without, uploaded, as someone else's build.
+ */
+async function build(
+  dockerfile: string,
+  version: "1" | "2",
+  tag?: string,
+  files = {},
+  runId?: string,
+): Promise<{ tarBytes: number; from: number; until: number }> {
   const pack = tar.pack();
   for (const [name, content] of Object.entries({ Dockerfile: dockerfile, ...files })) {
     pack.entry({ name, mtime: new Date(0) }, content as string);
   }
   pack.finalize();
-  const stream = await docker.buildImage(
-    pack as unknown as NodeJS.ReadableStream,
-    {
-      version,
-      networkmode: "host",
-      nocache: true,
-      rm: true,
-      forcerm: true,
-      ...(tag ? { t: tag } : {}),
-    } as Docker.ImageBuildOptions,
-  );
-  const out = await new Promise<Record<string, unknown>[]>((resolve, reject) =>
-    docker.modem.followProgress(stream, (e: Error | null, o: Record<string, unknown>[]) =>
-      e ? reject(e) : resolve(o),
-    ),
-  );
-  const failed = out.find((m) => m.error || m.errorDetail);
-  if (failed) throw new Error(`build failed: ${JSON.stringify(failed)}`);
+  const chunks: Buffer[] = [];
+  for await (const c of pack as unknown as Readable) chunks.push(c as Buffer);
+  const body = Buffer.concat(chunks);
+  const served =
+    runId && version === "2" ? await serveContext(Readable.from([body]), runId) : undefined;
+  const url = served && "served" in served ? served.served : undefined;
+  const from = Date.now();
+  try {
+    const stream = await docker.buildImage(
+      (url ? Buffer.alloc(0) : body) as unknown as NodeJS.ReadableStream,
+      {
+        ...(url ? { remote: url.url } : {}),
+        version,
+        networkmode: "host",
+        nocache: true,
+        rm: true,
+        forcerm: true,
+        ...(tag ? { t: tag } : {}),
+      } as Docker.ImageBuildOptions,
+    );
+    const out = await new Promise<Record<string, unknown>[]>((resolve, reject) =>
+      docker.modem.followProgress(stream, (e: Error | null, o: Record<string, unknown>[]) =>
+        e ? reject(e) : resolve(o),
+      ),
+    );
+    const failed = out.find((m) => m.error || m.errorDetail);
+    if (failed) throw new Error(`build failed: ${JSON.stringify(failed)}`);
+  } finally {
+    await url?.close();
+  }
+  const until = Date.now();
+  if (url && runId) {
+    servedContexts.set(runId, [
+      ...(servedContexts.get(runId) ?? []),
+      { from, until, fileBytes: url.fileBytes },
+    ]);
+  }
+  return { tarBytes: body.length, from, until };
+}
+
+/** What a run's end removes, the unpacked copies of the contexts build() served included. */
+async function removeRun(runId: string) {
+  const known = { ofImages: new Set<string>(), contexts: servedContexts.get(runId) ?? [] };
+  await removeLeftovers(docker, { runId }, { images: true, cache: true }, known);
+  servedContexts.delete(runId);
+  await removeByLabel(docker, runId);
 }
 
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -211,33 +254,33 @@ describe("BuildKit's cache records", () => {
   const files = (run: string) => ({ "nonce.txt": run, "other.txt": `${run} other` });
 
   afterAll(async () => {
-    for (const run of [runA, runB]) {
-      await engine.removeLeftovers({ runId: run }, { images: true, cache: true });
-      await removeByLabel(docker, run);
-    }
+    for (const run of [runA, runB]) await removeRun(run);
   });
 
   it("clean prunes one run's records through the engine's filter, and no one else's", async () => {
-    await build(dockerfile(runA), "2", `shrinkbench-test/leftovers:${runA}`, files(runA));
+    await build(dockerfile(runA), "2", `shrinkbench-test/leftovers:${runA}`, files(runA), runA);
     // Someone else's records: another run's, built the same way meanwhile.
-    await build(dockerfile(runB), "2", `shrinkbench-test/leftovers:${runB}`, files(runB));
+    await build(dockerfile(runB), "2", `shrinkbench-test/leftovers:${runB}`, files(runB), runB);
 
     const a = await engine.leftovers({ runId: runA });
     const b = await engine.leftovers({ runId: runB });
     expect(a.images.map((i) => i.tags)).toEqual([[`shrinkbench-test/leftovers:${runA}`]]);
     const descriptions = a.buildCache.map((r) => r.description);
-    // The RUN's record, its cache mount, the COPY below it and the COPY on top of it.
-    expect(descriptions.filter((d) => d.includes(`shrinkbench-run=${runA}`))).toHaveLength(2);
+    // The RUN's record, its cache mount, the COPY below it and the COPY on top of it, and the
+    // context served under the run's path.
+    expect(descriptions.filter((d) => d.endsWith(`# shrinkbench-run=${runA}`))).toHaveLength(2);
+    expect(
+      descriptions.filter((d) => d.startsWith(`http url http://127.0.0.1:`) && d.includes(runA)),
+    ).toHaveLength(1);
     expect(descriptions.some((d) => d.startsWith("cached mount /root/.cache/x"))).toBe(true);
     expect(a.buildCache.filter((r) => r.description === "fileop target")).toHaveLength(2);
     expect(a.buildCache.some((r) => b.buildCache.some((s) => s.id === r.id))).toBe(false);
     expect(a.buildCache.reduce((n, r) => n + r.bytes, 0)).toBeGreaterThanOrEqual(500_000);
 
     // --keep-cache: the image goes, the records stay.
-    // --keep-cache: the image goes, the records stay.
     const marked = (records: { description: string }[], run: string) =>
       records
-        .filter((r) => r.description.includes(`shrinkbench-run=${run}`))
+        .filter((r) => r.description.endsWith(`# shrinkbench-run=${run}`))
         .map((r) => r.description)
         .sort();
     const kept = await engine.removeLeftovers({ runId: runA }, { images: true, cache: false });
@@ -317,30 +360,44 @@ describe("BuildKit records no RUN mark reaches: the context, a FROM scratch stag
         Date.parse(r.CreatedAt) >= since - 2000,
     );
 
+  /** The user's build's records, told apart from concurrent builds' by content and size. */
+  let userRecords: () => Promise<string[]> = async () => [];
+
   afterAll(async () => {
     for (const run of [runA, runB]) await removeByLabel(docker, run);
     await docker
       .getImage(userTag)
       .remove({ force: true })
       .catch(() => undefined);
+    // The test leaves nothing: the user's records go too, now that the test is done with them.
+    await pruneCacheRecords(docker, await userRecords());
   });
 
   it("a run's own end prunes them, clean --run too, and the user's own cache survives", async () => {
     // The user's own BuildKit build, uploaded, nothing marked: its records must all survive.
-    const before = new Set((await records()).map((r) => r.ID));
-    await build(
-      [
-        `FROM ${SLIM} AS b`,
-        `RUN head -c 300000 /dev/urandom > /blob-${nonce}`,
-        "FROM scratch",
-        `COPY --from=b /blob-${nonce} /`,
-        "",
-      ].join("\n"),
-      "2",
-      userTag,
-    );
-    const users = (await records()).filter((r) => !before.has(r.ID)).map((r) => r.ID);
-    expect(users.length).toBeGreaterThanOrEqual(3);
+    const userDockerfile = [
+      `FROM ${SLIM} AS b`,
+      `RUN head -c 300000 /dev/urandom > /blob-${nonce}`,
+      "FROM scratch",
+      `COPY --from=b /blob-${nonce} /`,
+      "",
+    ].join("\n");
+    const user = await build(userDockerfile, "2", userTag);
+    // Its uploaded context, the unpacked copy, the RUN, the FROM scratch COPY.
+    userRecords = async () =>
+      (await records())
+        .filter((r) => {
+          const at = Date.parse(r.CreatedAt);
+          if (at < user.from - 2000 || at > user.until + 2000) return false;
+          if (r.Description.includes(nonce)) return true;
+          if (r.Parent) return false;
+          if (r.Description.startsWith("http url http://build-context-"))
+            return r.Size === user.tarBytes;
+          return r.Size === 300_000 || r.Size === Buffer.byteLength(userDockerfile);
+        })
+        .map((r) => r.ID);
+    const users = await userRecords();
+    expect(users).toHaveLength(4);
 
     // Run A as the runner does it: a build through the adapter, the image removed once
     // measured, the run's leftovers removed at its end.

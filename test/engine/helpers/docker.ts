@@ -2,14 +2,20 @@
 // tree of an image through `docker export`, and remove what a test created by its label.
 
 import { createHash, randomBytes } from "node:crypto";
+import type { Readable } from "node:stream";
 import Docker from "dockerode";
 import tar from "tar-stream";
+import type { ContextBuild } from "../../../src/docker/context-records.js";
+import { serveContext } from "../../../src/docker/context-url.js";
 import { removeLeftovers } from "../../../src/docker/leftovers.js";
 import { markDockerfile } from "../../../src/ladder/run-marks.js";
 import { testBuilder } from "./run.js";
 
 export const RUN_LABEL = "org.shrinkbench.run";
 export const SLIM = "shrinkbench/python:3.11-slim";
+
+/** The contexts buildImage served, by run: removeByLabel prunes their unpacked copies. */
+const servedContexts = new Map<string, ContextBuild[]>();
 
 export function engine(): Docker {
   return new Docker();
@@ -50,7 +56,17 @@ export async function buildImage(docker: Docker, spec: BuildSpec): Promise<strin
     pack.entry({ name, mtime: new Date(1_700_000_000_000), mode: 0o644 }, content);
   }
   pack.finalize();
-  const stream = await docker.buildImage(pack as unknown as NodeJS.ReadableStream, {
+  // As a run does it (context-url.ts): BuildKit fetches the context from 127.0.0.1 under the
+  // run's path, so that removeByLabel finds its records too.
+  const byUrl =
+    runId && testBuilder() === "buildkit"
+      ? await serveContext(pack as unknown as Readable, runId)
+      : undefined;
+  const from = Date.now();
+  const body = byUrl ? ("upload" in byUrl ? byUrl.upload : Buffer.alloc(0)) : pack;
+  const remote = byUrl && "served" in byUrl ? { remote: byUrl.served.url } : {};
+  const stream = await docker.buildImage(body as unknown as NodeJS.ReadableStream, {
+    ...remote,
     version: testBuilder() === "buildkit" ? "2" : "1",
     networkmode: "host",
     nocache: true,
@@ -63,7 +79,12 @@ export async function buildImage(docker: Docker, spec: BuildSpec): Promise<strin
     docker.modem.followProgress(stream, (err: Error | null, out: Record<string, unknown>[]) =>
       err ? reject(err) : resolve(out),
     );
-  });
+  }).finally(() => (byUrl && "served" in byUrl ? byUrl.served.close() : undefined));
+  if (byUrl && "served" in byUrl && runId) {
+    const builds = servedContexts.get(runId) ?? [];
+    builds.push({ from, until: Date.now(), fileBytes: byUrl.served.fileBytes });
+    servedContexts.set(runId, builds);
+  }
   const failed = messages.find((m) => m.error || m.errorDetail);
   const log = messages.map((m) => m.stream ?? "").join("");
   if (failed) throw new Error(`build failed: ${JSON.stringify(failed)}\n${log}`);
@@ -79,7 +100,13 @@ export async function buildImage(docker: Docker, spec: BuildSpec): Promise<strin
  * cache records its marked builds made.
  */
 export async function removeByLabel(docker: Docker, runId: string): Promise<void> {
-  await removeLeftovers(docker, { runId }, { images: true, cache: true }).catch(() => undefined);
+  await removeLeftovers(
+    docker,
+    { runId },
+    { images: true, cache: true },
+    { ofImages: new Set(), contexts: servedContexts.get(runId) ?? [] },
+  ).catch(() => undefined);
+  servedContexts.delete(runId);
   const filters = { label: [`${RUN_LABEL}=${runId}`] };
   for (const c of await docker.listContainers({ all: true, filters })) {
     await docker
