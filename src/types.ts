@@ -183,6 +183,18 @@ export interface BuildLoad {
    * context, reading its status): work for the build, not competition with it.
    */
   selfCpu?: number;
+  /**
+   * CPUs busy with kernel threads (writeback, block I/O, RCU) and interrupts: work the build's
+   * I/O causes, not competition. Absent in records written before it was measured, as are the
+   * three below.
+   */
+  kernelCpu?: number;
+  /** CPUs the hypervisor gave to someone else (steal): competition from outside the machine. */
+  stealCpu?: number;
+  /** CPUs busy with processes outside the engine and shrinkbench: competition with the build. */
+  otherCpu?: number;
+  /** Those processes that used the most, by name. */
+  busiestOthers?: { name: string; cpu: number }[];
 }
 
 /** Where a rung image's bytes are: a summary of `shrinkbench inspect` kept in the run record. */

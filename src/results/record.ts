@@ -251,6 +251,20 @@ function validateRunRecord(data: unknown, file: string): asserts data is RunReco
         v.number(load, "engineCpu", lp, { optional: true, min: 0 });
         v.number(load, "selfCpu", lp, { optional: true, min: 0 });
         v.number(load, "machineCpu", lp, { optional: true, min: 0 });
+        for (const key of ["kernelCpu", "stealCpu", "otherCpu"]) {
+          v.number(load, key, lp, { optional: true, min: 0 });
+        }
+        if (load.busiestOthers !== undefined) {
+          if (!Array.isArray(load.busiestOthers)) {
+            v.expected(`${lp}.busiestOthers`, "an array", load.busiestOthers);
+          }
+          load.busiestOthers.forEach((o: unknown, k: number) => {
+            const op = `${lp}.busiestOthers[${k}]`;
+            const other = v.object(o, op);
+            v.string(other, "name", op);
+            v.number(other, "cpu", op, { min: 0 });
+          });
+        }
         v.string(load, "startedAt", lp, { optional: true });
       });
     }

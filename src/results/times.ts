@@ -54,20 +54,44 @@ export function withBuildRatios(
 }
 
 /**
- * Work outside the engine, as a share of the machine's CPUs, above which a build shared the
- * machine: a quarter (half a CPU of two). shrinkbench's own part (packing a context, the package
- * server) stays far under it.
+ * CPU used by competitors (other processes, the hypervisor's steal), as a share of the machine's
+ * CPUs, above which a build shared the machine: a quarter (half a CPU of two). A build alone
+ * stays far under it: on a BuildKit build measured process by process (issue 18), the build's
+ * work outside the engine's process tree (kernel threads, interrupts) was 0.02-0.1 CPU and is
+ * not counted; shrinkbench's own share (serving packages, sending the context) is work for the
+ * build and not counted either.
  */
 export const OTHER_CPU_SHARE_BAR = 0.25;
+
+/** A build's competition in CPUs, and how it reads; undefined where the engine's was unknown. */
+function competition(l: BuildLoad): { cpu: number; text: string } | undefined {
+  if (l.machineCpu === undefined || l.engineCpu === undefined) return undefined;
+  if (l.otherCpu === undefined) {
+    // Records from before the process-by-process attribution: everything outside the engine.
+    const cpu = Math.max(0, l.machineCpu - l.engineCpu - (l.selfCpu ?? 0));
+    return { cpu, text: `${cpu.toFixed(1)} of ${l.cpus} CPUs busy outside the engine` };
+  }
+  const steal = l.stealCpu ?? 0;
+  const parts: string[] = [];
+  if (l.otherCpu > 0) {
+    const names = (l.busiestOthers ?? []).map((o) => `${o.name} ${o.cpu.toFixed(1)}`);
+    parts.push(
+      `${l.otherCpu.toFixed(1)} of ${l.cpus} CPUs busy with other processes` +
+        (names.length ? ` (${names.join(", ")})` : ""),
+    );
+  }
+  if (steal > 0) parts.push(`${steal.toFixed(1)} taken by the hypervisor (steal)`);
+  return { cpu: l.otherCpu + steal, text: parts.join(", ") };
+}
 
 /**
  * Why a rung's times were taken on a busy machine, or undefined. Busy: another build of this run
  * overlapped one of its builds, or the machine's load average before a build already exceeded
- * its CPUs (more runnable work than CPUs before the build even began), or during a build the
- * machine spent more than OTHER_CPU_SHARE_BAR of its CPUs outside the local engine and
- * shrinkbench itself (other programs competed with the build; shrinkbench's own share, serving
- * packages and sending the context, is work for the build). A sequential run's own previous build leaves a load of
- * about 1, which stays under the bar on two CPUs or more.
+ * its CPUs (more runnable work than CPUs before the build even began), or during a build other
+ * processes and the hypervisor took more than OTHER_CPU_SHARE_BAR of the machine's CPUs. Not
+ * competition: the local engine with everything under it (the RUN steps), shrinkbench itself,
+ * and the kernel's threads and interrupts. A sequential run's own previous build leaves a load
+ * of about 1, which stays under the bar on two CPUs or more.
  */
 export function busyReason(loads: readonly BuildLoad[] | undefined): string | undefined {
   if (!loads?.length) return undefined;
@@ -78,20 +102,13 @@ export function busyReason(loads: readonly BuildLoad[] | undefined): string | un
   if (worst.loadBefore > worst.cpus) {
     reasons.push(`load average ${worst.loadBefore.toFixed(1)} on ${worst.cpus} CPUs before a build`);
   }
-  const others = loads
-    .filter((l) => l.machineCpu !== undefined && l.engineCpu !== undefined)
-    .map((l) => ({
-      other: Math.max(0, l.machineCpu! - l.engineCpu! - (l.selfCpu ?? 0)),
-      cpus: l.cpus,
-    }));
-  const most = others.reduce<(typeof others)[number] | undefined>(
-    (a, b) => (!a || b.other / b.cpus > a.other / a.cpus ? b : a),
-    undefined,
-  );
-  if (most && most.other / most.cpus > OTHER_CPU_SHARE_BAR) {
-    reasons.push(
-      `${most.other.toFixed(1)} of ${most.cpus} CPUs busy outside the engine during a build`,
-    );
+  let most: { cpu: number; text: string; cpus: number } | undefined;
+  for (const l of loads) {
+    const c = competition(l);
+    if (c && (!most || c.cpu / l.cpus > most.cpu / most.cpus)) most = { ...c, cpus: l.cpus };
+  }
+  if (most && most.cpu / most.cpus > OTHER_CPU_SHARE_BAR) {
+    reasons.push(`${most.text} during a build`);
   }
   return reasons.length ? reasons.join("; ") : undefined;
 }

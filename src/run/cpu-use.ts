@@ -1,11 +1,21 @@
 // Where the machine's CPU went while a build was timed, from /proc (Linux; elsewhere nothing is
-// recorded): the whole machine's busy CPU time (/proc/stat) and that of the local engine serving
-// this run's socket (dockerd with its children: BuildKit runs every RUN step as a child of
-// dockerd, through runc). What the machine spent outside the engine is other work (test suites,
-// compilers, other sessions); a build that had to share the CPUs with much of it is flagged busy.
-// The engine's share includes every build the engine ran in the window, other users' too: the
-// overlapping builds of this run are counted apart (load.ts).
+// recorded): a snapshot of the machine's busy time (/proc/stat) and of every process
+// (/proc/PID/stat) at each end, attributed by cpu-attribution.ts to the local engine serving
+// this run's socket (dockerd with everything under it: BuildKit runs every RUN step as a child
+// of dockerd, through runc), shrinkbench, the kernel, the hypervisor (steal) and other
+// processes. Other processes (test suites, compilers, other sessions) competed with the build;
+// a build that had to share the CPUs with much of them is flagged busy. The engine's share
+// includes every build the engine ran in the window, other users' too: the overlapping builds
+// of this run are counted apart (load.ts).
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import {
+  attributeCpu,
+  parseCpuTimes,
+  parseProcStat,
+  type CpuShares,
+  type ProcSnapshot,
+  type ProcStat,
+} from "./cpu-attribution.js";
 
 /** Counters at one instant, in seconds of CPU time. */
 export interface CpuCounters {
@@ -17,14 +27,12 @@ export interface CpuCounters {
   engine?: number;
   /** CPU seconds of this process (the package server, the context tar, BuildKit's status). */
   self?: number;
+  /** Every process at this instant (Linux): with one at each end, CPU is attributed by kind. */
+  snapshot?: ProcSnapshot;
 }
 
 /** What one build window shows: CPUs busy on average, whole machine and engine. */
-export interface CpuUse {
-  machineCpu?: number;
-  engineCpu?: number;
-  selfCpu?: number;
-}
+export type CpuUse = Partial<CpuShares>;
 
 /** Ticks per second of /proc's counters: 100 on every Linux architecture Node runs on. */
 const HZ = 100;
@@ -57,8 +65,15 @@ export function processTreeSeconds(pidStat: string): number | undefined {
   return f.reduce((s, n) => s + n, 0) / HZ;
 }
 
-/** The CPUs busy on average between two readings; a counter missing on either side is absent. */
+/**
+ * The CPUs busy on average between two readings: by kind when both hold a snapshot of /proc,
+ * else from the counters, a counter missing on either side absent.
+ */
 export function cpuBetween(a: CpuCounters, b: CpuCounters): CpuUse {
+  if (a.snapshot && b.snapshot) {
+    const shares = attributeCpu(a.snapshot, b.snapshot);
+    if (shares) return shares;
+  }
   const wall = b.at - a.at;
   if (!(wall > 0)) return {};
   const per = (x?: number, y?: number) =>
@@ -130,6 +145,21 @@ export function findEnginePid(host: string | undefined): number | undefined {
   return undefined;
 }
 
+/** Every process's /proc/PID/stat now (kernel threads included); unreadable ones are left out. */
+function readProcs(): ProcStat[] {
+  const procs: ProcStat[] = [];
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const p = parseProcStat(readFileSync(`/proc/${pid}/stat`, "utf8"));
+      if (p) procs.push(p);
+    } catch {
+      // Ended between the listing and the read.
+    }
+  }
+  return procs;
+}
+
 /** Reads the counters now; `enginePid` undefined leaves the engine's out. */
 export function readCpuCounters(enginePid: number | undefined): CpuCounters {
   const read = (file: string) => {
@@ -143,11 +173,27 @@ export function readCpuCounters(enginePid: number | undefined): CpuCounters {
   const engineStat = enginePid === undefined ? undefined : read(`/proc/${enginePid}/stat`);
   const machineBusy = stat === undefined ? undefined : machineBusySeconds(stat);
   const engine = engineStat === undefined ? undefined : processTreeSeconds(engineStat);
+  const cpu = stat === undefined ? undefined : parseCpuTimes(stat);
+  let snapshot: ProcSnapshot | undefined;
+  if (cpu) {
+    try {
+      snapshot = {
+        at: performance.now() / 1000,
+        cpu,
+        procs: readProcs(),
+        ...(enginePid !== undefined ? { enginePid } : {}),
+        selfPid: process.pid,
+      };
+    } catch {
+      // /proc without process folders (a restricted container): the counters alone.
+    }
+  }
   const { user, system } = process.cpuUsage();
   return {
     at: performance.now() / 1000,
     ...(machineBusy !== undefined ? { machineBusy } : {}),
     ...(engine !== undefined ? { engine } : {}),
     self: (user + system) / 1e6,
+    ...(snapshot ? { snapshot } : {}),
   };
 }

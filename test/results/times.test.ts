@@ -78,6 +78,30 @@ describe("busyReason", () => {
     // without the engine's share (a remote engine) the machine's alone says nothing
     expect(busyReason([{ ...load(0.5), machineCpu: 2 }])).toBeUndefined();
   });
+
+  it("counts other processes and steal as competition, never the kernel's work for the build", () => {
+    const shares = (otherCpu: number, kernelCpu: number, stealCpu = 0) => ({
+      ...load(0.5),
+      machineCpu: 0.9 + otherCpu + kernelCpu + stealCpu,
+      engineCpu: 0.9,
+      selfCpu: 0.05,
+      kernelCpu,
+      stealCpu,
+      otherCpu,
+    });
+    // Half a CPU of writeback and interrupts: the build's own I/O, not flagged (the counters'
+    // old reading, machine minus engine minus self, would have flagged it).
+    expect(busyReason([shares(0.1, 0.5)])).toBeUndefined();
+    expect(busyReason([{ ...shares(0.9, 0), busiestOthers: [{ name: "sh", cpu: 0.8 }] }])).toBe(
+      "0.9 of 2 CPUs busy with other processes (sh 0.8) during a build",
+    );
+    expect(busyReason([shares(0.2, 0, 0.4)])).toBe(
+      "0.2 of 2 CPUs busy with other processes, 0.4 taken by the hypervisor (steal) during a build",
+    );
+    // Attributed, but the engine unknown (remote): no judgment on CPU.
+    const { engineCpu: _, ...remote } = shares(1.5, 0);
+    expect(busyReason([remote])).toBeUndefined();
+  });
 });
 
 describe("mergeRound", () => {

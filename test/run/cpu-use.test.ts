@@ -53,4 +53,19 @@ describe("cpu-use: reading /proc", () => {
     expect(c.engine).toBeGreaterThan(0);
     expect(findEnginePid("tcp://127.0.0.1:1")).toBeUndefined();
   });
+
+  it("snapshots every process, kernel threads included, and attributes a window by kind", () => {
+    const a = readCpuCounters(undefined);
+    const pids = a.snapshot!.procs.map((p) => p.pid);
+    expect(pids).toContain(process.pid);
+    expect(pids).toContain(1);
+    expect(a.snapshot!.selfPid).toBe(process.pid);
+    const until = Date.now() + 300;
+    while (Date.now() < until); // our own work: self, not competition
+    const use = cpuBetween(a, readCpuCounters(undefined));
+    expect(use.selfCpu).toBeGreaterThan(0.3);
+    expect(use.machineCpu).toBeGreaterThanOrEqual(use.selfCpu! - 0.2);
+    expect(use.engineCpu).toBeUndefined();
+    expect(use.otherCpu).toBeGreaterThanOrEqual(0);
+  });
 });
