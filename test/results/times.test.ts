@@ -7,6 +7,7 @@ import {
   mergeRound,
   withBuildRatios,
 } from "../../src/results/times.js";
+import type { BuildLoad } from "../../src/types.js";
 import { makeRung } from "../fixtures/records.js";
 
 describe("timing samples of a rung", () => {
@@ -99,7 +100,8 @@ describe("busyReason", () => {
       "0.2 of 2 CPUs busy with other processes, 0.4 taken by the hypervisor (steal) during a build",
     );
     // Attributed, but the engine unknown (remote): no judgment on CPU.
-    const { engineCpu: _, ...remote } = shares(1.5, 0);
+    const remote: BuildLoad = { ...shares(1.5, 0) };
+    delete remote.engineCpu;
     expect(busyReason([remote])).toBeUndefined();
   });
 });

@@ -191,8 +191,9 @@ describe("cpu-attribution: processes that start and end in the window", () => {
 
   it("gives no engine share when the engine was not found, and no window no shares", () => {
     const none = (s: ProcSnapshot): ProcSnapshot => {
-      const { enginePid: _, ...rest } = s;
-      return rest;
+      const copy = { ...s };
+      delete copy.enginePid;
+      return copy;
     };
     const s = attributeCpu(none(snap(0, 0, base)), none(snap(10, 1, base)))!;
     expect(s.engineCpu).toBeUndefined();
