@@ -73,14 +73,15 @@ function competition(l: BuildLoad): { cpu: number; text: string } | undefined {
   }
   const steal = l.stealCpu ?? 0;
   const parts: string[] = [];
-  if (l.otherCpu > 0) {
+  // Parts that print as 0.0 say nothing.
+  if (l.otherCpu >= 0.05) {
     const names = (l.busiestOthers ?? []).map((o) => `${o.name} ${o.cpu.toFixed(1)}`);
     parts.push(
       `${l.otherCpu.toFixed(1)} of ${l.cpus} CPUs busy with other processes` +
         (names.length ? ` (${names.join(", ")})` : ""),
     );
   }
-  if (steal > 0) parts.push(`${steal.toFixed(1)} taken by the hypervisor (steal)`);
+  if (steal >= 0.05) parts.push(`${steal.toFixed(1)} taken by the hypervisor (steal)`);
   return { cpu: l.otherCpu + steal, text: parts.join(", ") };
 }
 

@@ -93,9 +93,9 @@ describe("busyReason", () => {
     // Half a CPU of writeback and interrupts: the build's own I/O, not flagged (the counters'
     // old reading, machine minus engine minus self, would have flagged it).
     expect(busyReason([shares(0.1, 0.5)])).toBeUndefined();
-    expect(busyReason([{ ...shares(0.9, 0), busiestOthers: [{ name: "sh", cpu: 0.8 }] }])).toBe(
-      "0.9 of 2 CPUs busy with other processes (sh 0.8) during a build",
-    );
+    expect(
+      busyReason([{ ...shares(0.9, 0, 0.02), busiestOthers: [{ name: "sh", cpu: 0.8 }] }]),
+    ).toBe("0.9 of 2 CPUs busy with other processes (sh 0.8) during a build");
     expect(busyReason([shares(0.2, 0, 0.4)])).toBe(
       "0.2 of 2 CPUs busy with other processes, 0.4 taken by the hypervisor (steal) during a build",
     );
