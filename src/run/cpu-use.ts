@@ -10,6 +10,7 @@
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import {
   attributeCpu,
+  busySeconds,
   parseCpuTimes,
   parseProcStat,
   type CpuShares,
@@ -34,35 +35,16 @@ export interface CpuCounters {
 /** What one build window shows: CPUs busy on average, whole machine and engine. */
 export type CpuUse = Partial<CpuShares>;
 
-/** Ticks per second of /proc's counters: 100 on every Linux architecture Node runs on. */
-const HZ = 100;
-
 /** Busy seconds from the first line of /proc/stat ("cpu  user nice system idle iowait irq softirq steal ..."). */
 export function machineBusySeconds(procStat: string): number | undefined {
-  const line = procStat.split("\n").find((l) => l.startsWith("cpu "));
-  if (!line) return undefined;
-  const f = line.trim().split(/\s+/).slice(1).map(Number);
-  if (f.length < 8 || f.some((n) => !Number.isFinite(n))) return undefined;
-  const [user, nice, system, , , irq, softirq, steal] = f as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  return (user + nice + system + irq + softirq + steal) / HZ;
+  const cpu = parseCpuTimes(procStat);
+  return cpu && busySeconds(cpu);
 }
 
 /** utime+stime+cutime+cstime of /proc/PID/stat, in seconds (fields 14–17; the name may hold spaces). */
 export function processTreeSeconds(pidStat: string): number | undefined {
-  const after = pidStat.slice(pidStat.lastIndexOf(")") + 2).split(" ");
-  // after[0] is field 3 (state): utime is field 14, so after[11]..after[14].
-  const f = after.slice(11, 15).map(Number);
-  if (f.length < 4 || f.some((n) => !Number.isFinite(n))) return undefined;
-  return f.reduce((s, n) => s + n, 0) / HZ;
+  const p = parseProcStat(pidStat);
+  return p && p.own + p.reaped;
 }
 
 /**
