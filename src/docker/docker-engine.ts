@@ -6,7 +6,6 @@ import { EngineError } from "../errors.js";
 import type { EngineInfo } from "../types.js";
 import { RUN_LABEL } from "../ladder/plan.js";
 import { BUILDKIT_TRACE_ID, BuildKitProgress, decodeStatus } from "./buildkit-status.js";
-import type { ContextBuild } from "./context-records.js";
 import { serveContext } from "./context-url.js";
 import type {
   Helper,
@@ -24,7 +23,13 @@ import type {
 import { isLocalEndpoint, type Endpoint } from "./endpoint.js";
 import type { InspectReport } from "../image/types.js";
 import { inspectImage } from "./inspect-image.js";
-import { imageRecordIds, listLeftovers, removeLeftovers } from "./leftovers.js";
+import {
+  imageRecordIds,
+  listLeftovers,
+  noteImageRecords,
+  noteServedContext,
+  removeLeftovers,
+} from "./leftovers.js";
 import { squashImage } from "./squash.js";
 
 interface BuildMessage {
@@ -89,13 +94,6 @@ export class DockerEngine implements Engine {
   private contextByUrl: boolean;
   /** Images BuildKit built here for a run: image id -> run id. */
   private readonly buildKitImages = new Map<string, string>();
-  /**
-   * Per run, the cache records that held the layers of its images removed so far and that no
-   * mark names (image-records.ts): pruned with the run's leftovers.
-   */
-  private readonly imageRecords = new Map<string, Set<string>>();
-  /** Per run, the builds of the contexts it served (context-records.ts). */
-  private readonly servedContexts = new Map<string, ContextBuild[]>();
 
   constructor(endpoint: Endpoint) {
     this.docker = new Docker(endpoint.modem);
@@ -193,11 +191,8 @@ export class DockerEngine implements Engine {
     const from = Date.now();
     try {
       const outcome = await this.buildWith(request, { remote: served.url });
-      if (served.requests > 0) {
-        const builds = this.servedContexts.get(runId) ?? [];
-        builds.push({ from, until: Date.now(), fileBytes: served.fileBytes });
-        this.servedContexts.set(runId, builds);
-      }
+      if (served.requests > 0)
+        noteServedContext(runId, { from, until: Date.now(), fileBytes: served.fileBytes });
       // On this machine, yet not sharing its loopback (a rootless engine in a namespace of its
       // own, say): the engine never fetched the context. Upload it, from now on.
       const port = new URL(served.url).port;
@@ -409,10 +404,7 @@ export class DockerEngine implements Engine {
     const runId = this.buildKitImages.get(ref);
     if (runId) {
       // Seen now or never: once the image is gone, nothing tells its records from anyone's.
-      const ids = await imageRecordIds(this.docker, ref).catch(() => []);
-      const taken = this.imageRecords.get(runId) ?? new Set<string>();
-      ids.forEach((id) => taken.add(id));
-      this.imageRecords.set(runId, taken);
+      noteImageRecords(runId, await imageRecordIds(this.docker, ref).catch(() => []));
       this.buildKitImages.delete(ref);
     }
     try {
@@ -446,23 +438,10 @@ export class DockerEngine implements Engine {
     return listLeftovers(this.docker, scope);
   }
 
-  async removeLeftovers(
+  removeLeftovers(
     scope: LeftoverScope,
     what: { images: boolean; cache: boolean },
   ): Promise<Removed> {
-    const runs = [...new Set([...this.imageRecords.keys(), ...this.servedContexts.keys()])].filter(
-      (run) => scope.runId === undefined || run === scope.runId,
-    );
-    const removed = await removeLeftovers(this.docker, scope, what, {
-      ofImages: new Set(runs.flatMap((run) => [...(this.imageRecords.get(run) ?? [])])),
-      contexts: runs.flatMap((run) => this.servedContexts.get(run) ?? []),
-    });
-    if (what.cache) {
-      for (const run of runs) {
-        this.imageRecords.delete(run);
-        this.servedContexts.delete(run);
-      }
-    }
-    return removed;
+    return removeLeftovers(this.docker, scope, what);
   }
 }

@@ -112,7 +112,14 @@ function cacheRecords(df: DiskUsage): DatedRecord[] {
   }));
 }
 
-const diskUsage = (docker: Docker) => once(() => dial<DiskUsage>(docker, "/system/df", "GET", {}));
+/**
+ * The engine's disk usage; `buildCacheOnly` asks for the build cache alone (API 1.42 and later
+ * skip computing the sizes of images, containers and volumes; older engines ignore the field).
+ */
+const diskUsage = (docker: Docker, buildCacheOnly = false) =>
+  once(() =>
+    dial<DiskUsage>(docker, "/system/df", "GET", buildCacheOnly ? { type: ["build-cache"] } : {}),
+  );
 
 /** The cache records holding the layers of one image that no mark names (image-records.ts). */
 async function recordsOfImage(
@@ -143,7 +150,7 @@ async function recordsOfImage(
  * records holding its layers that no mark names, for the run's end to prune.
  */
 export async function imageRecordIds(docker: Docker, imageId: string): Promise<string[]> {
-  const records = cacheRecords(await diskUsage(docker));
+  const records = cacheRecords(await diskUsage(docker, true));
   return (await recordsOfImage(docker, imageId, records)).map((r) => r.id);
 }
 
@@ -229,12 +236,34 @@ export async function pruneCacheRecords(
   return { ids: gone, bytes };
 }
 
-/** What a live run knows of its records beyond the marks (kept by DockerEngine). */
-export interface KnownRecords {
-  /** Records that held the layers of images removed before (imageRecordIds). */
-  ofImages: ReadonlySet<string>;
-  /** The builds of contexts it served: their unpacked copies (context-records.ts). */
-  contexts: readonly ContextBuild[];
+/**
+ * What this process knows of its runs' records beyond the marks, by run id: records that held
+ * the layers of images removed before (imageRecordIds), and the builds of the contexts it served
+ * (context-records.ts). Process-wide, so that whichever code removes a run's leftovers (the end
+ * of `run`, a test's clean-up) finds them; it dies with the process, as the evidence does.
+ */
+const known = {
+  ofImages: new Map<string, Set<string>>(),
+  contexts: new Map<string, ContextBuild[]>(),
+};
+
+/** A served context's build, for its unpacked copy to go with the run's leftovers. */
+export function noteServedContext(runId: string, build: ContextBuild): void {
+  known.contexts.set(runId, [...(known.contexts.get(runId) ?? []), build]);
+}
+
+/** Records holding the layers of a run's image about to be removed (imageRecordIds). */
+export function noteImageRecords(runId: string, ids: readonly string[]): void {
+  const set = known.ofImages.get(runId) ?? new Set<string>();
+  ids.forEach((id) => set.add(id));
+  known.ofImages.set(runId, set);
+}
+
+/** The runs of the scope this process knows records of. */
+function knownRuns(scope: LeftoverScope): string[] {
+  return [...new Set([...known.ofImages.keys(), ...known.contexts.keys()])].filter(
+    (run) => scope.runId === undefined || run === scope.runId,
+  );
 }
 
 /**
@@ -247,8 +276,8 @@ export async function removeLeftovers(
   docker: Docker,
   scope: LeftoverScope,
   what: { images: boolean; cache: boolean },
-  known: KnownRecords = { ofImages: new Set(), contexts: [] },
 ): Promise<Removed> {
+  const runs = knownRuns(scope);
   const filters = { label: [labelFilter(scope)] };
   const removed: Removed = {
     images: [],
@@ -257,8 +286,9 @@ export async function removeLeftovers(
     bytes: 0,
     held: { records: 0, bytes: 0 },
   };
-  const before = await diskUsage(docker);
-  const ofImages = new Set(known.ofImages);
+  const before = await diskUsage(docker, true);
+  const ofImages = new Set(runs.flatMap((run) => [...(known.ofImages.get(run) ?? [])]));
+  const contexts = runs.flatMap((run) => known.contexts.get(run) ?? []);
   const containers = await docker.listContainers({ all: true, size: true, filters });
   for (const c of containers) {
     try {
@@ -296,17 +326,21 @@ export async function removeLeftovers(
     }
     removed.images.push(...listed.map((i) => i.Id));
   }
-  const after = cacheRecords(await diskUsage(docker));
+  const after = cacheRecords(await diskUsage(docker, true));
   if (what.cache) {
     const ids = new Set([
       ...runCacheRecords(after, scope.runId).map((r) => r.id),
       ...releasedRecords(ofImages, after).map((r) => r.id),
-      ...unpackedContextRecords(after, known.contexts).map((r) => r.id),
+      ...unpackedContextRecords(after, contexts).map((r) => r.id),
     ]);
     if (ids.size) {
       const pruned = await pruneCacheRecords(docker, [...ids]);
       removed.buildCache.push(...pruned.ids);
       removed.bytes += pruned.bytes;
+    }
+    for (const run of runs) {
+      known.ofImages.delete(run);
+      known.contexts.delete(run);
     }
   }
   const gone = new Set(removed.buildCache);

@@ -93,16 +93,36 @@ export function afterEachFrom(dockerfile: string, lines: readonly string[]): str
 }
 
 /**
- * Appends ` # shrinkbench-run=<runId>` to every shell-form RUN instruction (to its last line).
- * Exec-form RUNs (`RUN ["cmd", ...]`) and heredoc RUNs are left as they are: a comment there
- * would be an argument or a line of the script.
+ * A cache mount with no id of its own gets one of the run's: BuildKit shares a cache mount
+ * between every build on the engine that names the same id (by default, its target), so the
+ * run's prune would take a pip cache the user's own builds fill, and another run's cold build
+ * would find this run's downloads. The run's warm rebuilds still share it.
+ */
+function scopeCacheMounts(line: string, runId: string): string {
+  return line.replace(/--mount=(\S+)/g, (flag, spec: string) => {
+    const fields = spec.split(",");
+    if (!fields.includes("type=cache") || fields.some((f) => f.startsWith("id="))) return flag;
+    const target = fields.find((f) => /^(target|dst|destination)=/.test(f))?.replace(/^[^=]*=/, "");
+    return `--mount=${spec},id=shrinkbench-${runId}:${target ?? ""}`;
+  });
+}
+
+/**
+ * Appends ` # shrinkbench-run=<runId>` to every shell-form RUN instruction (to its last line),
+ * and gives its cache mounts ids of the run's (scopeCacheMounts). Exec-form RUNs
+ * (`RUN ["cmd", ...]`) and heredoc RUNs get no comment: there it would be an argument or a line
+ * of the script.
  */
 export function markRuns(dockerfile: string, runId: string): string {
   if (!/^[A-Za-z0-9._-]+$/.test(runId))
     throw new Error(`run id ${JSON.stringify(runId)} is not plain`);
   const out: string[] = [];
   let inRun: "shell" | "other" | undefined;
-  for (const line of scan(dockerfile)) {
+  for (const scanned of scan(dockerfile)) {
+    const line =
+      scanned.starts === "RUN"
+        ? { ...scanned, text: scopeCacheMounts(scanned.text, runId) }
+        : scanned;
     if (line.starts) {
       if (line.starts !== "RUN") inRun = undefined;
       else {

@@ -14,9 +14,12 @@ import tar from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DockerEngine } from "../../src/docker/docker-engine.js";
 import { resolveEndpoint } from "../../src/docker/endpoint.js";
-import type { ContextBuild } from "../../src/docker/context-records.js";
 import { serveContext } from "../../src/docker/context-url.js";
-import { pruneCacheRecords, removeLeftovers } from "../../src/docker/leftovers.js";
+import {
+  noteServedContext,
+  pruneCacheRecords,
+  removeLeftovers,
+} from "../../src/docker/leftovers.js";
 import { parseDockerfile } from "../../src/ladder/dockerfile-lint.js";
 import { RUN_LABEL } from "../../src/ladder/plan.js";
 import { markDockerfile } from "../../src/ladder/run-marks.js";
@@ -34,9 +37,6 @@ const bases = {
   slim: `shrinkbench-test/leftovers-slim:${nonce}`,
 };
 let dir: string;
-
-/** The contexts build() served, by run: their unpacked copies are pruned with the run's. */
-const servedContexts = new Map<string, ContextBuild[]>();
 
 /**
  * Builds from an in-memory context. With a run id (BuildKit), the context is served from
@@ -85,20 +85,13 @@ async function build(
     await url?.close();
   }
   const until = Date.now();
-  if (url && runId) {
-    servedContexts.set(runId, [
-      ...(servedContexts.get(runId) ?? []),
-      { from, until, fileBytes: url.fileBytes },
-    ]);
-  }
+  if (url && runId) noteServedContext(runId, { from, until, fileBytes: url.fileBytes });
   return { tarBytes: body.length, from, until };
 }
 
 /** What a run's end removes, the unpacked copies of the contexts build() served included. */
 async function removeRun(runId: string) {
-  const known = { ofImages: new Set<string>(), contexts: servedContexts.get(runId) ?? [] };
-  await removeLeftovers(docker, { runId }, { images: true, cache: true }, known);
-  servedContexts.delete(runId);
+  await removeLeftovers(docker, { runId }, { images: true, cache: true });
   await removeByLabel(docker, runId);
 }
 

@@ -71,8 +71,21 @@ describe("markRuns", () => {
     const text =
       "FROM x:1\nRUN --mount=type=cache,target=/root/.cache/pip pip install a \\\n # note\n  && b\nRUN c\nCOPY d e\n";
     expect(markRuns(text, "r1")).toBe(
-      `FROM x:1\nRUN --mount=type=cache,target=/root/.cache/pip pip install a \\\n # note\n  && b # ${RUN_MARK}r1\nRUN c # ${RUN_MARK}r1\nCOPY d e\n`,
+      `FROM x:1\nRUN --mount=type=cache,target=/root/.cache/pip,id=shrinkbench-r1:/root/.cache/pip pip install a \\\n # note\n  && b # ${RUN_MARK}r1\nRUN c # ${RUN_MARK}r1\nCOPY d e\n`,
     );
+  });
+
+  it("gives cache mounts without an id one of the run's, and leaves other mounts and ids alone", () => {
+    const text = [
+      "FROM x:1",
+      "RUN --mount=type=cache,target=/a --mount=type=cache,id=mine,target=/b --mount=type=bind,target=/c x",
+      'RUN --mount=type=cache,dst=/d ["x"]',
+      "",
+    ].join("\n");
+    expect(markRuns(text, "r1").split("\n").slice(1, 3)).toEqual([
+      `RUN --mount=type=cache,target=/a,id=shrinkbench-r1:/a --mount=type=cache,id=mine,target=/b --mount=type=bind,target=/c x # ${RUN_MARK}r1`,
+      'RUN --mount=type=cache,dst=/d,id=shrinkbench-r1:/d ["x"]',
+    ]);
   });
 
   it("leaves exec-form and heredoc RUNs alone", () => {

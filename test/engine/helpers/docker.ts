@@ -5,17 +5,13 @@ import { createHash, randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
 import Docker from "dockerode";
 import tar from "tar-stream";
-import type { ContextBuild } from "../../../src/docker/context-records.js";
 import { serveContext } from "../../../src/docker/context-url.js";
-import { removeLeftovers } from "../../../src/docker/leftovers.js";
+import { noteServedContext, removeLeftovers } from "../../../src/docker/leftovers.js";
 import { markDockerfile } from "../../../src/ladder/run-marks.js";
 import { testBuilder } from "./run.js";
 
 export const RUN_LABEL = "org.shrinkbench.run";
 export const SLIM = "shrinkbench/python:3.11-slim";
-
-/** The contexts buildImage served, by run: removeByLabel prunes their unpacked copies. */
-const servedContexts = new Map<string, ContextBuild[]>();
 
 export function engine(): Docker {
   return new Docker();
@@ -81,9 +77,8 @@ export async function buildImage(docker: Docker, spec: BuildSpec): Promise<strin
     );
   }).finally(() => (byUrl && "served" in byUrl ? byUrl.served.close() : undefined));
   if (byUrl && "served" in byUrl && runId) {
-    const builds = servedContexts.get(runId) ?? [];
-    builds.push({ from, until: Date.now(), fileBytes: byUrl.served.fileBytes });
-    servedContexts.set(runId, builds);
+    // For removeByLabel: the unpacked copy of the context goes with the run's records.
+    noteServedContext(runId, { from, until: Date.now(), fileBytes: byUrl.served.fileBytes });
   }
   const failed = messages.find((m) => m.error || m.errorDetail);
   const log = messages.map((m) => m.stream ?? "").join("");
@@ -100,13 +95,7 @@ export async function buildImage(docker: Docker, spec: BuildSpec): Promise<strin
  * cache records its marked builds made.
  */
 export async function removeByLabel(docker: Docker, runId: string): Promise<void> {
-  await removeLeftovers(
-    docker,
-    { runId },
-    { images: true, cache: true },
-    { ofImages: new Set(), contexts: servedContexts.get(runId) ?? [] },
-  ).catch(() => undefined);
-  servedContexts.delete(runId);
+  await removeLeftovers(docker, { runId }, { images: true, cache: true }).catch(() => undefined);
   const filters = { label: [`${RUN_LABEL}=${runId}`] };
   for (const c of await docker.listContainers({ all: true, filters })) {
     await docker
