@@ -10,7 +10,9 @@
 //
 // The kinds, measured on a BuildKit build of dockerd 20.10 (issue 18):
 //   engine   the engine's process (dockerd) and everything under it: RUN steps run by runc as
-//            its children, docker-untar, containerd. Every build on the engine, other users' too.
+//            its children, docker-untar, containerd. Other builds on the engine too, except for
+//            their RUN steps still running at the end (this build's have all ended by then):
+//            those count as other processes.
 //   self     shrinkbench's own process: serving packages, sending the context, reading status.
 //   kernel   kernel threads (children of kthreadd: writeback, block I/O completion, RCU,
 //            DAMON) and interrupt time (irq, softirq: loopback traffic to the package server).
@@ -115,9 +117,14 @@ export function parseProcStat(text: string): ProcStat | undefined {
   };
 }
 
-type Kind = "engine" | "self" | "kernel" | "other";
+/** "runStep": a RUN step (runc and what it runs) under the engine, see classify. */
+type Kind = "engine" | "runStep" | "self" | "kernel" | "other";
 
-/** The kind of each process of a snapshot, by its ancestry. */
+/**
+ * The kind of each process of a snapshot, by its ancestry. The snapshot at a build's end has
+ * no RUN step of that build left (the build call returns once they are done): a RUN step
+ * still running under the engine then is another build's, and classify says "runStep".
+ */
 export function classify(snap: ProcSnapshot): Map<number, Kind> {
   const byPid = new Map(snap.procs.map((p) => [p.pid, p]));
   const kthreadd = byPid.get(2)?.comm === "kthreadd" ? 2 : undefined;
@@ -135,7 +142,9 @@ export function classify(snap: ProcSnapshot): Map<number, Kind> {
     else if (p.ppid === snap.selfPid || p.ppid <= 1) kind = "other";
     else {
       const parent = kindOf(p.ppid, depth + 1);
-      kind = parent === "self" ? "other" : parent;
+      if (parent === "self") kind = "other";
+      else if (parent === "engine" && p.comm.startsWith("runc")) kind = "runStep";
+      else kind = parent;
     }
     kinds.set(pid, kind);
     return kind;
@@ -152,7 +161,7 @@ export function attributeCpu(before: ProcSnapshot, after: ProcSnapshot): CpuShar
   const then = new Map(before.procs.map((p) => [key(p), p]));
   const alive = new Set(after.procs.map(key));
   const kinds = classify(after);
-  const sums: Record<Kind, number> = { engine: 0, self: 0, kernel: 0, other: 0 };
+  const sums: Record<Kind, number> = { engine: 0, runStep: 0, self: 0, kernel: 0, other: 0 };
   const others = new Map<string, number>();
   /** Seconds of p's own (or, `children`, of its reaped children's) CPU go to its kind. */
   const add = (p: ProcStat, seconds: number, children: boolean) => {
@@ -160,8 +169,9 @@ export function attributeCpu(before: ProcSnapshot, after: ProcSnapshot): CpuShar
     // What shrinkbench itself starts is not shrinkbench's work for the build.
     if (children && kind === "self") kind = "other";
     sums[kind] += seconds;
-    const name = children ? `${p.comm}'s children` : p.comm;
-    if (kind === "other") others.set(name, (others.get(name) ?? 0) + seconds);
+    const name =
+      kind === "runStep" ? "other builds' RUN steps" : children ? `${p.comm}'s children` : p.comm;
+    if (kind === "other" || kind === "runStep") others.set(name, (others.get(name) ?? 0) + seconds);
   };
   for (const p of after.procs) {
     const b = then.get(key(p));
@@ -192,7 +202,7 @@ export function attributeCpu(before: ProcSnapshot, after: ProcSnapshot): CpuShar
     selfCpu: per(sums.self),
     kernelCpu: per(kernelThreads + d("irq") + d("softirq")),
     stealCpu: per(d("steal")),
-    otherCpu: per(sums.other),
+    otherCpu: per(sums.other + sums.runStep),
     busiestOthers: [...others]
       .map(([name, seconds]) => ({ name, cpu: per(seconds) }))
       .filter((o) => o.cpu >= 0.05)
