@@ -338,7 +338,8 @@ export class DockerEngine implements Engine {
         seconds: (performance.now() - started) / 1000,
       };
     } finally {
-      await container.remove({ force: true }).catch(() => undefined);
+      // v: the anonymous volumes an image's VOLUME made go too (named ones stay).
+      await container.remove({ force: true, v: true }).catch(() => undefined);
     }
   }
 
@@ -351,7 +352,7 @@ export class DockerEngine implements Engine {
       Tty: false,
       HostConfig: { NetworkMode: "host" },
     });
-    const stop = () => container.remove({ force: true }).then(() => undefined);
+    const stop = () => container.remove({ force: true, v: true }).then(() => undefined);
     try {
       await container.putArchive(request.archive, { path: "/" });
       await container.start();
@@ -419,7 +420,8 @@ export class DockerEngine implements Engine {
     what = { images: true },
   ): Promise<{ images: string[]; containers: string[] }> {
     const containers = await this.docker.listContainers({ all: true, filters: { label: [label] } });
-    for (const c of containers) await this.docker.getContainer(c.Id).remove({ force: true });
+    for (const c of containers)
+      await this.docker.getContainer(c.Id).remove({ force: true, v: true });
     if (!what.images) return { images: [], containers: containers.map((c) => c.Id) };
     const images = await this.docker.listImages({ all: false, filters: { label: [label] } });
     const removed: string[] = [];

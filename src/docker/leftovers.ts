@@ -292,7 +292,7 @@ export async function removeLeftovers(
   const containers = await docker.listContainers({ all: true, size: true, filters });
   for (const c of containers) {
     try {
-      await docker.getContainer(c.Id).remove({ force: true });
+      await docker.getContainer(c.Id).remove({ force: true, v: true });
       removed.containers.push(c.Id);
       removed.bytes += (c as { SizeRw?: number }).SizeRw ?? 0;
     } catch (e) {

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { checkCommand } from "../../src/commands/check.js";
+import { pruneCacheRecords } from "../../src/docker/leftovers.js";
 import { runCommand } from "../../src/commands/run.js";
 import type { RunRecord } from "../../src/types.js";
 import { buildImage, engine, newRunId, removeByLabel, RUN_LABEL, SLIM } from "./helpers/docker.js";
@@ -25,6 +26,7 @@ let dir: string;
 let baseline: RunRecord;
 let current: RunRecord;
 let movedId: string;
+let movedSince = 0;
 let slimId: string;
 
 async function run(name: string): Promise<RunRecord> {
@@ -69,6 +71,7 @@ beforeAll(async () => {
   baseline = await run("baseline");
 
   // The tag moves: an image FROM the stand-in with one more file, under the same name.
+  movedSince = Date.now() - 2000;
   movedId = await buildImage(docker, {
     dockerfile: `FROM ${SLIM}\nCOPY extra.bin /opt/extra.bin\n`,
     files: { "extra.bin": randomBytes(EXTRA_BYTES) },
@@ -86,6 +89,22 @@ afterAll(async () => {
     .catch(() => undefined);
   for (const id of runIds) await removeByLabel(docker, id);
   await removeByLabel(docker, testId);
+  // The moved base is the test's own, and so are BuildKit's records of it, which no run may
+  // prune (a base's are the user's): its COPY's (the extra file's bytes) and the record a
+  // build FROM it made ("from local").
+  if (movedSince) {
+    const df = (await docker.df()) as {
+      BuildCache: { ID: string; Description: string; Size: number; CreatedAt: string }[];
+    };
+    await pruneCacheRecords(
+      docker,
+      df.BuildCache.filter(
+        (r) =>
+          Date.parse(r.CreatedAt) >= movedSince &&
+          (r.Size === EXTRA_BYTES || r.Description.startsWith("from local")),
+      ).map((r) => r.ID),
+    );
+  }
   if (dir) await rm(dir, { recursive: true, force: true });
   // The stand-in is still there, with its own tag.
   await docker.getImage(SLIM).inspect();

@@ -100,7 +100,7 @@ export async function removeByLabel(docker: Docker, runId: string): Promise<void
   for (const c of await docker.listContainers({ all: true, filters })) {
     await docker
       .getContainer(c.Id)
-      .remove({ force: true })
+      .remove({ force: true, v: true })
       .catch(() => undefined);
   }
   for (let round = 0; round < 3; round++) {
@@ -190,7 +190,7 @@ export async function exportTree(
     }
     return tree;
   } finally {
-    await container.remove({ force: true }).catch(() => undefined);
+    await container.remove({ force: true, v: true }).catch(() => undefined);
   }
 }
 
