@@ -327,6 +327,15 @@ describe("BuildKit records no RUN mark reaches: the context, a FROM scratch stag
     pack.finalize();
     return pack as unknown as Readable;
   };
+  /** A rung's build as the runner makes it. */
+  const buildRun = (through: DockerEngine, run: string) =>
+    through.build({
+      context: context(run),
+      builder: "buildkit",
+      tag: `shrinkbench-test/leftovers-url:${run}`,
+      buildArgs: {},
+      labels: { [RUN_LABEL]: run },
+    });
   const records = async () => {
     const df = (await docker.df()) as {
       BuildCache: {
@@ -395,13 +404,7 @@ describe("BuildKit records no RUN mark reaches: the context, a FROM scratch stag
     // Run A as the runner does it: a build through the adapter, the image removed once
     // measured, the run's leftovers removed at its end.
     const aStart = Date.now();
-    const a = await engine.build({
-      context: context(runA),
-      builder: "buildkit",
-      tag: `shrinkbench-test/leftovers-url:${runA}`,
-      buildArgs: {},
-      labels: { [RUN_LABEL]: runA },
-    });
+    const a = await buildRun(engine, runA);
     expect(a.error).toBeUndefined();
     // The context was fetched from this machine, under the run's path: its record names the run.
     const contextRecords = (await records()).filter((r) =>
@@ -433,13 +436,7 @@ describe("BuildKit records no RUN mark reaches: the context, a FROM scratch stag
     expect(users.filter((id) => !left.has(id))).toEqual([]);
 
     // Run B killed after its build (its image still there): clean --run, another process.
-    const b = await new DockerEngine(endpoint).build({
-      context: context(runB),
-      builder: "buildkit",
-      tag: `shrinkbench-test/leftovers-url:${runB}`,
-      buildArgs: {},
-      labels: { [RUN_LABEL]: runB },
-    });
+    const b = await buildRun(new DockerEngine(endpoint), runB);
     expect(b.error).toBeUndefined();
     const bIds = (await engine.leftovers({ runId: runB })).buildCache.map((r) => r.id);
     const dry = await cli(["clean", "--run", runB, "--dry-run"]);
