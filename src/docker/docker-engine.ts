@@ -22,7 +22,7 @@ import type {
 } from "./engine.js";
 import { isLocalEndpoint, type Endpoint } from "./endpoint.js";
 import type { InspectReport } from "../image/types.js";
-import { inspectImage } from "./inspect-image.js";
+import { inspectImage, inspectImages } from "./inspect-image.js";
 import {
   imageRecordIds,
   listLeftovers,
@@ -139,6 +139,10 @@ export class DockerEngine implements Engine {
 
   analyze(ref: string, opts: { gzip: boolean; keepFiles?: boolean }): Promise<InspectReport> {
     return inspectImage(this.docker, ref, opts);
+  }
+
+  analyzeImages(refs: readonly string[], opts: { gzip: boolean }): Promise<InspectReport[]> {
+    return inspectImages(this.docker, refs, opts);
   }
 
   async pull(ref: string, timeoutMs: number): Promise<{ ok: boolean; error?: string }> {

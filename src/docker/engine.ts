@@ -100,6 +100,11 @@ export interface Engine extends LeftoverCleaner {
   inspectImage(ref: string): Promise<ImageInfo | undefined>;
   /** Where an image's bytes are, read from `docker save` as a stream (see docs/inspect.md). */
   analyze(ref: string, opts: { gzip: boolean; keepFiles?: boolean }): Promise<InspectReport>;
+  /**
+   * Several images from one `docker save` of them all (their shared layers exported and read
+   * once); the reports in the order of `refs`, each equal to analyze's for that image.
+   */
+  analyzeImages?(refs: readonly string[], opts: { gzip: boolean }): Promise<InspectReport[]>;
   /** Tries to pull; resolves false (never throws) when the registry cannot provide it. */
   pull(ref: string, timeoutMs: number): Promise<{ ok: boolean; error?: string }>;
   build(request: BuildRequest): Promise<BuildOutcome>;

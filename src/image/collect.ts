@@ -5,8 +5,14 @@
 
 import { createHash } from "node:crypto";
 import { EngineError } from "../errors.js";
-import { scanImageArchive } from "./archive/scan.js";
-import type { ArchiveInput, ContentSink, TarHeader } from "./archive/types.js";
+import { scanImageArchive, scanImageArchives } from "./archive/scan.js";
+import type {
+  ArchiveInput,
+  ContentSink,
+  ImageArchive,
+  LayerVisitor,
+  TarHeader,
+} from "./archive/types.js";
 import { GzipPool, GzipSize } from "./gzip-size.js";
 import { mergeKindOf } from "./overlay.js";
 import { normalizePath } from "./paths.js";
@@ -32,51 +38,78 @@ export interface InspectOptions extends CollectOptions, AnalyzeOptions {}
 const METADATA_FILE = /(^|\/)[^/]+\.(dist-info\/RECORD|(dist|egg)-info\/top_level\.txt)$/;
 const MAX_METADATA_BYTES = 8 * 1024 * 1024;
 
+type LayerBooks = Omit<LayerData, "index" | "diffId">;
+
 /** Reads a save archive (any layout) into what the analysis needs. */
 export async function collectImage(
   input: ArchiveInput,
   ref: string,
   opts: CollectOptions = {},
 ): Promise<CollectedImage> {
-  const byPath = new Map<string, Omit<LayerData, "index" | "diffId">>();
+  const reading = readLayers(opts);
+  const archive = await scanImageArchive(input, reading.visit, { ref: opts.select ?? ref });
+  return reading.image(archive, ref);
+}
+
+/**
+ * Reads an archive of several images (`docker save A B ...`) into each one's collection, in
+ * the order of `refs` (image ids, or tags): a layer the images share is read (and hashed)
+ * once, and its records are shared by their collections. Each is what collectImage gives for
+ * a save of that image alone.
+ */
+export async function collectImages(
+  input: ArchiveInput,
+  refs: readonly string[],
+  opts: Omit<CollectOptions, "select"> = {},
+): Promise<CollectedImage[]> {
+  const reading = readLayers(opts);
+  const archives = await scanImageArchives(input, reading.visit, refs);
+  return Promise.all(archives.map((archive, i) => reading.image(archive, refs[i] as string)));
+}
+
+/** The visitor that keeps each layer blob's records, and how an image is put together from them. */
+function readLayers(opts: CollectOptions) {
+  const byPath = new Map<string, LayerBooks>();
   const gzipping: Promise<void>[] = [];
   const pool = opts.gzip !== false ? new GzipPool(opts.gzipLevel ?? 6) : undefined;
-  const archive = await scanImageArchive(
-    input,
-    async (layer) => {
-      const data: Omit<LayerData, "index" | "diffId"> = {
-        entries: [],
-        tarBytes: 0,
-        texts: new Map(),
-      };
-      byPath.set(layer.path, data);
-      const gzip = pool && layer.compression === "none" ? new GzipSize(pool) : undefined;
-      if (gzip) {
-        layer.onBytes((chunk) => {
-          data.tarBytes += chunk.length;
-          return gzip.write(chunk);
-        });
-      } else {
-        layer.onBytes((chunk) => {
-          data.tarBytes += chunk.length;
-        });
-      }
-      await layer.read({ entry: (e) => record(data, e.header, e.path) });
-      if (gzip) {
-        // the last chunks compress while the next layer is read
-        const done = gzip.end().then((n) => {
-          data.gzipBytes = n;
-        });
-        done.catch(() => undefined); // awaited below
-        gzipping.push(done);
-      } else if (layer.compression === "gzip") {
-        data.gzipBytes = layer.storedSize; // stored compressed: that is what a push sends
-      }
-    },
-    { ref: opts.select ?? ref },
-  );
-  await Promise.all(gzipping);
+  const visit: LayerVisitor = async (layer) => {
+    const data: LayerBooks = { entries: [], tarBytes: 0, texts: new Map() };
+    byPath.set(layer.path, data);
+    const gzip = pool && layer.compression === "none" ? new GzipSize(pool) : undefined;
+    if (gzip) {
+      layer.onBytes((chunk) => {
+        data.tarBytes += chunk.length;
+        return gzip.write(chunk);
+      });
+    } else {
+      layer.onBytes((chunk) => {
+        data.tarBytes += chunk.length;
+      });
+    }
+    await layer.read({ entry: (e) => record(data, e.header, e.path) });
+    if (gzip) {
+      // the last chunks compress while the next layer is read
+      const done = gzip.end().then((n) => {
+        data.gzipBytes = n;
+      });
+      done.catch(() => undefined); // awaited below
+      gzipping.push(done);
+    } else if (layer.compression === "gzip") {
+      data.gzipBytes = layer.storedSize; // stored compressed: that is what a push sends
+    }
+  };
+  const image = async (archive: ImageArchive, ref: string): Promise<CollectedImage> => {
+    await Promise.all(gzipping);
+    return collected(archive, ref, byPath);
+  };
+  return { visit, image };
+}
 
+function collected(
+  archive: ImageArchive,
+  ref: string,
+  byPath: Map<string, LayerBooks>,
+): CollectedImage {
   const history = (archive.config.history ?? []).filter((h) => !h.empty_layer);
   const layers: LayerData[] = archive.layers.map((l) => {
     const data = byPath.get(l.path);
@@ -98,11 +131,7 @@ export async function collectImage(
 }
 
 /** Records one layer entry; for a regular file, returns the sink that hashes its content. */
-function record(
-  data: Omit<LayerData, "index" | "diffId">,
-  header: TarHeader,
-  path: string,
-): ContentSink | undefined {
+function record(data: LayerBooks, header: TarHeader, path: string): ContentSink | undefined {
   const kind = mergeKindOf(header.type);
   const rec: EntryRecord = { path, kind, size: kind === "file" ? header.size : 0 };
   const index = data.entries.length;

@@ -32,6 +32,17 @@ export function scriptSmokeTest(file: string, content: string, runner?: string):
 }
 
 /**
+ * Fresh interpreters whose import time one smoke test measures (templates/smoke_test.py's
+ * `--import-runs`). One: it is the test too, so it costs nothing beyond the test itself, while
+ * each further start costs the whole import again (1.5-5 s a rung on the talk's requirements,
+ * where the second start was 55 s of a 725 s run). A second start in the same container told
+ * little about the number's real uncertainty: two starts agreed within 10% on most rungs while
+ * rungs of the same content, each in its own container, read 3.05-4.59 s. Samples that show
+ * the spread come from --repeat, each round in a fresh container.
+ */
+export const IMPORT_STARTS = 1;
+
+/**
  * The command and the files to place in the container. No shell: works in images without one.
  * Without `timeImports` (sizes-only runs) the import test only passes or fails: no interpreter
  * is started to time the imports.
@@ -41,9 +52,9 @@ export function smokeCommand(
   opts: { timeImports?: boolean } = {},
 ): { cmd: string[]; files: Record<string, string> } {
   if (test.kind === "imports") {
-    const untimed = opts.timeImports === false ? ["--import-runs=0"] : [];
+    const runs = opts.timeImports === false ? 0 : IMPORT_STARTS;
     return {
-      cmd: ["python3", SCRIPT_PATH, ...untimed, ...test.names],
+      cmd: ["python3", SCRIPT_PATH, `--import-runs=${runs}`, ...test.names],
       files: { [SCRIPT_PATH]: test.script },
     };
   }

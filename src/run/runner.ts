@@ -13,7 +13,7 @@ import { measureRebuild, usesCacheMount, type RebuildKind } from "./rebuild.js";
 import { EnginePool, NoEligibleEngine } from "./scheduler.js";
 import { addPhases, formatPhases, PhaseClock } from "./phases.js";
 import { withoutTimes } from "./sizes-only.js";
-import { DeferredWork } from "./deferred.js";
+import { HeldInspections } from "./held-inspections.js";
 import {
   parseSmokeOutput,
   smokeCommand,
@@ -28,7 +28,6 @@ import type {
   Ladder,
   PackageSources,
   RungInspection,
-  RungPhaseSeconds,
   RungResult,
   RungStatus,
   SmokeResult,
@@ -66,10 +65,7 @@ export interface RunInput {
   /** --sizes-only: cache on, no import timing, no times recorded (sizes-only.ts). */
   sizesOnly?: boolean;
   /** Where inspections wait for a gap between timed builds (set by runLadder). */
-  later?: {
-    work: DeferredWork;
-    done: (rung: string, inspection: RungInspection | undefined, seconds: RungPhaseSeconds) => void;
-  };
+  held?: HeldInspections;
   /** Counts overlapping builds for each build's load record (one per run). */
   loads?: BuildLoadMonitor;
   /** Builds at once on each engine. */
@@ -448,21 +444,19 @@ async function runRung(plan: RungPlan, input: RunInput, engine: Engine): Promise
       phaseSeconds: clock.result(),
     });
   const smoke = await clock.time("smoke", () => smokeStep(plan, image.id, input, engine, report));
-  // Held back (deferred.ts): the inspection and the image's removal run between timed builds,
-  // several at a time, and patch the result in when done.
-  const later = input.inspect ? input.later : undefined;
-  const inspection = later
+  // Held back (held-inspections.ts): the inspection and the image's removal run between timed
+  // builds, in batches that share one save, and patch the result in when done.
+  const held = input.inspect ? input.held : undefined;
+  const inspection = held
     ? undefined
     : await clock.time("inspect", () => inspectStep(image.id, input, engine));
-  if (later) {
-    later.work.add(async () => {
-      const after = new PhaseClock();
-      const found = input.signal?.aborted
-        ? undefined
-        : await after.time("inspect", () => inspectStep(image.id, input, engine));
-      if (!input.keepImages)
-        await after.time("cleanup", () => engine.removeImage(image.id).catch(() => undefined));
-      later.done(plan.rung.id, found, after.result());
+  if (held) {
+    held.hold({
+      rung: plan.rung.id,
+      imageId: image.id,
+      bytes: image.sizeBytes,
+      engine,
+      group: HeldInspections.group(engine, plan.rung.scratch ? undefined : plan.baseImage),
     });
   } else if (!input.keepImages) {
     await clock.time("cleanup", () => engine.removeImage(image.id).catch(() => undefined));
@@ -491,14 +485,6 @@ async function runRung(plan: RungPlan, input: RunInput, engine: Engine): Promise
     logTail: smoke.outputTail,
   });
 }
-
-/**
- * Rung images that may wait for their inspection (each holds its layers on the engine's disk),
- * and inspections run at once when they are done: the engine's export and our analysis of one
- * image overlap those of another.
- */
-const DEFERRED_IMAGES = 4;
-const DEFERRED_PARALLEL = 2;
 
 /** Runs the ladder; with several engines, each rung goes to the least-busy one (scheduler.ts). */
 export async function runLadder(
@@ -568,7 +554,7 @@ export async function runLadder(
               let result: RungResult;
               try {
                 // Held-back inspections run now, between two rungs, never during a timed build.
-                await roundInput.later?.work.makeRoom();
+                await roundInput.held?.makeRoom();
                 result = await runRung(plan, roundInput, engine);
               } catch (e) {
                 // An engine failure inside one rung fails that rung, not the ladder.
@@ -599,9 +585,9 @@ export async function runLadder(
           }),
       ),
     );
-  const work = new DeferredWork(DEFERRED_IMAGES, DEFERRED_PARALLEL);
-  const later: RunInput["later"] = {
-    work,
+  const held = new HeldInspections({
+    keepImages: input.keepImages,
+    ...(input.signal ? { signal: input.signal } : {}),
     done: (rung, inspection, seconds) => {
       const r = results.get(rung);
       if (!r) return;
@@ -612,13 +598,13 @@ export async function runLadder(
         ...(phaseSeconds ? { phaseSeconds } : {}),
       });
     },
-  };
-  const first = { ...input, loads, later };
+  });
+  const first = { ...input, loads, held };
   await round(plans, first, (_plan, r) => {
     const busy = busyReason(r.buildLoad);
     return busy ? { ...r, busy } : r;
   });
-  await work.drain();
+  await held.drain();
   // --repeat: the passing rungs again, every one per round, so that drift hits all alike. The
   // warm rebuild and the byte inspection are measured once: they do not change between rounds.
   const again = { ...first, rebuild: false, inspect: false };

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { inspectImage } from "../../src/docker/inspect-image.js";
+import { inspectImage, inspectImages } from "../../src/docker/inspect-image.js";
 import { renderInspect } from "../../src/report/inspect.js";
 import type { InspectReport } from "../../src/image/types.js";
 import { buildImage, engine, newRunId, removeByLabel, RUN_LABEL, SLIM } from "./helpers/docker.js";
@@ -30,10 +30,12 @@ RUN mkdir -p /root/.cache/pip/http-v2/a/b /root/.cache/pip/wheels \\
 
 const reports: Partial<Record<keyof typeof images, InspectReport>> = {};
 const engineSizes: Partial<Record<keyof typeof images, number>> = {};
+const ids: Partial<Record<keyof typeof images, string>> = {};
 
 beforeAll(async () => {
   for (const [name, dockerfile] of Object.entries(images) as [keyof typeof images, string][]) {
     const id = await buildImage(docker, { dockerfile, labels });
+    ids[name] = id;
     engineSizes[name] = (await docker.getImage(id).inspect()).Size;
     // gzip sizes cost CPU: compute them for one image only
     reports[name] = await inspectImage(docker, id, { gzip: name === "writeDelete" });
@@ -101,5 +103,32 @@ describe("inspectImage on built images", () => {
       expect(r.image.engineSizeBytes).toBe(engineSize);
       expect(Math.abs(r.totals.sizeBytes - engineSize) / engineSize, name).toBeLessThan(0.01);
     }
+  });
+});
+
+describe("inspectImages: several images from one save", () => {
+  it("gives each image the report a save of it alone gives, to the byte", async () => {
+    // Not in the order they were built, and one image twice: each is found by its id.
+    const order = ["pipCache", "writeDelete", "duplicates", "pipCache"] as const;
+    const batch = await inspectImages(
+      docker,
+      order.map((n) => ids[n] as string),
+      { gzip: false },
+    );
+    expect(batch).toHaveLength(order.length);
+    for (const [i, name] of order.entries()) {
+      const alone = await inspectImage(docker, ids[name] as string, { gzip: false });
+      expect(batch[i], name).toEqual(alone);
+    }
+    // the base's layer is in every image, and read once: the same records
+    const [a, b] = [batch[1]!, batch[2]!];
+    expect(a.layers[0]?.diffId).toBe(b.layers[0]?.diffId);
+  });
+
+  it("an image the engine does not have fails the batch with its name", async () => {
+    const missing = "sha256:" + "0".repeat(64);
+    await expect(
+      inspectImages(docker, [ids.writeDelete as string, missing], { gzip: false }),
+    ).rejects.toThrow(missing);
   });
 });

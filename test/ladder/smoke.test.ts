@@ -46,7 +46,14 @@ describe("importSmokeTest / scriptSmokeTest", () => {
 describe("smokeCommand", () => {
   it("runs the import script with the requirement names as arguments, no shell", () => {
     const { cmd, files } = smokeCommand(imports);
-    expect(cmd).toEqual(["python3", "/shrinkbench_smoke.py", "numpy", "scikit-learn"]);
+    // one timed interpreter: the test and the import time at once
+    expect(cmd).toEqual([
+      "python3",
+      "/shrinkbench_smoke.py",
+      "--import-runs=1",
+      "numpy",
+      "scikit-learn",
+    ]);
     expect(files).toEqual({ "/shrinkbench_smoke.py": SCRIPT });
   });
 
@@ -80,7 +87,7 @@ describe("smokeCommand", () => {
 
   it("passes a name that looks like an option or shell as one argument", () => {
     const { cmd } = smokeCommand(importSmokeTest(["$(id)", "-c"], SCRIPT));
-    expect(cmd.slice(2)).toEqual(["$(id)", "-c"]);
+    expect(cmd.slice(3)).toEqual(["$(id)", "-c"]);
   });
 });
 
@@ -342,6 +349,26 @@ describe.skipIf(!havePython)("templates/smoke_test.py on the host's python3", ()
         seconds: 1,
       });
       expect(parsed.importSeconds).toBe(summary.import_seconds);
+    },
+  );
+
+  it.skipIf(!hostHas("pip"))(
+    "--import-runs=1 (what a run asks): one timed interpreter, its time the import time, the same verdict",
+    () => {
+      const r = smoke("--import-runs=1", "pip");
+      expect(r.exitCode).toBe(0);
+      const summary = JSON.parse(r.output.trim().split("\n").at(-1)!.slice(18)) as {
+        imports: Record<string, number | null>;
+        import_seconds: number;
+        import_runs: number[];
+      };
+      expect(summary.import_runs).toHaveLength(1);
+      expect(summary.import_seconds).toBe(summary.import_runs[0]);
+      // the timed interpreter imported it: not imported again here
+      expect(summary.imports.pip).toBeNull();
+      const missing = smoke("--import-runs=1", "pip", "shrinkbench-no-such-distribution");
+      expect(missing.exitCode).toBe(1);
+      expect(missing.output).toContain("FAILED: shrinkbench-no-such-distribution is not installed");
     },
   );
 

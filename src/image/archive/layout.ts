@@ -56,6 +56,20 @@ function blobPath(digest: string): string {
   return `blobs/${alg}/${hex}`;
 }
 
+/** The hex of an image id ("sha256:<64 hex>"): an id names the image whose config it hashes. */
+function imageIdHex(ref: string | undefined): string | undefined {
+  return ref && /^sha256:[0-9a-f]{64}$/.test(ref) ? ref.slice("sha256:".length) : undefined;
+}
+
+/** The hex a config's entry name carries: "<hex>.json" (classic) or "blobs/sha256/<hex>". */
+function configHex(path: string): string | undefined {
+  return /(?:^|\/)([0-9a-f]{64})(?:\.json)?$/.exec(path)?.[1];
+}
+
+/**
+ * The layout of one image of the archive: the one whose RepoTags (or OCI name) include
+ * `ref`, the one whose config an image id `ref` names (never another), else the first.
+ */
 export function describeArchive(
   json: Map<string, Buffer>,
   links: Map<string, string>,
@@ -70,7 +84,11 @@ export function describeArchive(
 
   if (json.has("manifest.json")) {
     const items = parseJson<DockerManifestItem[]>(json.get("manifest.json"), "manifest.json");
-    const item = (ref && items.find((m) => m.RepoTags?.includes(ref))) || items[0];
+    const id = imageIdHex(ref);
+    const item = id
+      ? items.find((m) => configHex(resolveLinks(m.Config, links)) === id)
+      : (ref && items.find((m) => m.RepoTags?.includes(ref))) || items[0];
+    if (id && !item) throw new EngineError(`image archive holds no image ${ref}`);
     if (!item) throw new EngineError("image archive: manifest.json lists no image");
     configPath = resolveLinks(item.Config, links);
     layerPaths = item.Layers.map((l) => resolveLinks(l, links));
@@ -103,6 +121,9 @@ export function describeArchive(
     }
     if (!manifest) throw new EngineError("image archive: no image manifest found in index.json");
     configPath = blobPath(manifest.config.digest);
+    const id = imageIdHex(ref);
+    if (id && configHex(configPath) !== id)
+      throw new EngineError(`image archive holds no image ${ref}`);
     layerPaths = manifest.layers.map((l) => blobPath(l.digest));
     mediaTypes = manifest.layers.map((l) => l.mediaType);
   } else {

@@ -69,7 +69,38 @@ export async function scanImageArchive(
   visit?: LayerVisitor,
   options: ScanOptions = {},
 ): Promise<ImageArchive> {
-  const known = options.layout;
+  const found = await scanEntries(input, visit, options.layout);
+  if (options.layout) return options.layout;
+  return describeArchive(found.json, found.links, found.storedSizes, options.ref);
+}
+
+/**
+ * Reads an archive of several images (`docker save A B ...`) once, as scanImageArchive reads
+ * one: every layer blob is visited once, however many of the images hold it (the engine
+ * writes a layer the images share once). Returns the layout of each image `refs` names (an
+ * image id matches the image whose config it is; see describeArchive), in the same order.
+ */
+export async function scanImageArchives(
+  input: ArchiveInput,
+  visit: LayerVisitor,
+  refs: readonly string[],
+): Promise<ImageArchive[]> {
+  const found = await scanEntries(input, visit, undefined);
+  return refs.map((ref) => describeArchive(found.json, found.links, found.storedSizes, ref));
+}
+
+interface ScannedEntries {
+  json: Map<string, Buffer>;
+  links: Map<string, string>;
+  storedSizes: Map<string, number>;
+}
+
+/** The one pass: layer blobs to `visit`, the small JSON entries and symlinks kept. */
+async function scanEntries(
+  input: ArchiveInput,
+  visit: LayerVisitor | undefined,
+  known: ImageArchive | undefined,
+): Promise<ScannedEntries> {
   const knownPositions = new Map<string, number[]>();
   for (const layer of known?.layers ?? []) {
     knownPositions.set(layer.path, [...(knownPositions.get(layer.path) ?? []), layer.index]);
@@ -136,8 +167,7 @@ export async function scanImageArchive(
     throw err;
   }
 
-  if (known) return known;
-  return describeArchive(json, links, storedSizes, options.ref);
+  return { json, links, storedSizes };
 }
 
 type Sniffed = "json" | "tar" | "gzip" | "zstd" | "unknown";
