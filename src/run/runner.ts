@@ -3,7 +3,6 @@
 // run is interrupted.
 import { packContext, contextEntries, type ContextEntry } from "../ladder/context.js";
 import type { Builder, BuildOutcome, Engine } from "../docker/engine.js";
-import { summarizeInspection } from "../image/summary.js";
 import { planRung, type BaseImages, type RungPlan } from "../ladder/plan.js";
 import { markDockerfile } from "../ladder/run-marks.js";
 import { ownContext } from "../ladder/own-context.js";
@@ -14,24 +13,12 @@ import { EnginePool, NoEligibleEngine } from "./scheduler.js";
 import { addPhases, formatPhases, PhaseClock } from "./phases.js";
 import { withoutTimes } from "./sizes-only.js";
 import { HeldInspections } from "./held-inspections.js";
-import {
-  parseSmokeOutput,
-  smokeCommand,
-  smokeContextFiles,
-  type SmokeTest,
-} from "../ladder/smoke.js";
+import { smokeContextFiles, type SmokeTest } from "../ladder/smoke.js";
+import { inspectStep, measureStep, smokeStep, squashStep } from "./image-steps.js";
 import { pipErrorReason } from "../requirements/pip-errors.js";
 import { BuildLoadMonitor } from "./load.js";
 import { busyReason, mergeRound } from "../results/times.js";
-import type {
-  BuildLoad,
-  Ladder,
-  PackageSources,
-  RungInspection,
-  RungResult,
-  RungStatus,
-  SmokeResult,
-} from "../types.js";
+import type { BuildLoad, Ladder, PackageSources, RungResult, RungStatus } from "../types.js";
 
 export interface RunInput {
   runId: string;
@@ -307,93 +294,6 @@ function buildFailure(built: Built, input: RunInput): string {
   return `build failed: ${pipErrorReason(built.outcome.log, built.outcome.error) ?? built.outcome.error}`;
 }
 
-/** Step 3 (post: squash): the image squashed to one layer above its base; the original removed. */
-async function squashStep(
-  plan: RungPlan,
-  imageId: string,
-  engine: Engine,
-  report: Reporter,
-): Promise<{ imageId: string; seconds: number } | { error: string }> {
-  report.phase("squashing");
-  const t0 = performance.now();
-  try {
-    const squashed = await engine.squash(imageId, plan.baseImage, plan.tag, plan.labels);
-    await engine.removeImage(imageId);
-    return { imageId: squashed, seconds: (performance.now() - t0) / 1000 };
-  } catch (e) {
-    await engine.removeImage(imageId).catch(() => undefined);
-    return { error: `squash failed: ${(e as Error).message}` };
-  }
-}
-
-/** Step 4: the image's size and layers, and what it adds above its base (the engine's numbers). */
-async function measureStep(
-  plan: RungPlan,
-  imageId: string,
-  engine: Engine,
-): Promise<RungResult["image"] | undefined> {
-  const [image, baseImage] = await Promise.all([
-    engine.inspectImage(imageId),
-    engine.inspectImage(plan.baseImage),
-  ]);
-  if (!image || (!baseImage && !plan.rung.scratch)) return undefined;
-  // A FROM scratch rung holds nothing of its base image: all of it is added.
-  const fromBase = plan.rung.scratch || !baseImage ? { size: 0, layers: 0 } : baseImage;
-  return {
-    id: image.id,
-    tag: plan.tag,
-    sizeBytes: image.size,
-    baseSizeBytes: fromBase.size,
-    addedBytes: image.size - fromBase.size,
-    layers: image.layers,
-    baseLayers: fromBase.layers,
-  };
-}
-
-/** Step 5: the smoke test in a container of the image; a test that cannot run fails. */
-async function smokeStep(
-  plan: RungPlan,
-  imageId: string,
-  input: RunInput,
-  engine: Engine,
-  report: Reporter,
-): Promise<SmokeResult> {
-  report.phase("smoke");
-  const test = smokeOf(plan, input);
-  const run = smokeCommand(test, { timeImports: !input.sizesOnly });
-  try {
-    const result = await engine.runContainer({
-      image: imageId,
-      cmd: run.cmd,
-      files: run.files,
-      labels: plan.labels,
-      timeoutMs: input.smokeTimeoutMs,
-    });
-    return parseSmokeOutput(test, result);
-  } catch (e) {
-    return {
-      passed: false,
-      description: test.description,
-      seconds: 0,
-      outputTail: [`could not run the smoke test: ${(e as Error).message}`],
-    };
-  }
-}
-
-/** Step 6: where the image's bytes are. An aid: a rung's result never depends on it. */
-async function inspectStep(
-  imageId: string,
-  input: RunInput,
-  engine: Engine,
-): Promise<RungInspection | undefined> {
-  if (!input.inspect) return undefined;
-  try {
-    return summarizeInspection(await engine.analyze(imageId, { gzip: false }));
-  } catch {
-    return undefined;
-  }
-}
-
 /** One rung: build → (warm rebuild) → (squash) → measure → smoke test → inspect → verdict. */
 async function runRung(plan: RungPlan, input: RunInput, engine: Engine): Promise<RungResult> {
   const report = rungReporter(plan, input, engine);
@@ -430,7 +330,8 @@ async function runRung(plan: RungPlan, input: RunInput, engine: Engine): Promise
   let imageId = outcome.imageId;
   let postSeconds: number | undefined;
   if (plan.post.includes("squash")) {
-    const squashed = await clock.time("post", () => squashStep(plan, imageId, engine, report));
+    report.phase("squashing");
+    const squashed = await clock.time("post", () => squashStep(plan, imageId, engine));
     if ("error" in squashed) return failed(squashed.error);
     imageId = squashed.imageId;
     postSeconds = squashed.seconds;
@@ -443,13 +344,21 @@ async function runRung(plan: RungPlan, input: RunInput, engine: Engine): Promise
       buildSeconds,
       phaseSeconds: clock.result(),
     });
-  const smoke = await clock.time("smoke", () => smokeStep(plan, image.id, input, engine, report));
+  report.phase("smoke");
+  const smoke = await clock.time("smoke", () =>
+    smokeStep(image.id, smokeOf(plan, input), engine, {
+      labels: plan.labels,
+      timeoutMs: input.smokeTimeoutMs,
+      timeImports: !input.sizesOnly,
+    }),
+  );
   // Held back (held-inspections.ts): the inspection and the image's removal run between timed
   // builds, in batches that share one save, and patch the result in when done.
   const held = input.inspect ? input.held : undefined;
-  const inspection = held
-    ? undefined
-    : await clock.time("inspect", () => inspectStep(image.id, input, engine));
+  const inspection =
+    input.inspect && !held
+      ? await clock.time("inspect", () => inspectStep(image.id, engine))
+      : undefined;
   if (held) {
     held.hold({
       rung: plan.rung.id,

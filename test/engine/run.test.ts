@@ -11,6 +11,7 @@ import { quietIO, runOptions } from "./helpers/run.js";
 import { DockerEngine } from "../../src/docker/docker-engine.js";
 import { resolveEndpoint } from "../../src/docker/endpoint.js";
 import { RUN_LABEL } from "../../src/ladder/plan.js";
+import { summarizeInspection } from "../../src/image/summary.js";
 import { parseRunRecord } from "../../src/results/record.js";
 import type { RunRecord, RungResult } from "../../src/types.js";
 
@@ -134,6 +135,16 @@ describe("the modern ladder on a small requirement set", () => {
     expect(hidden("slim-single-layer")).toBe(0);
     const names = rung("slim").inspection!.topDistributions.map((d) => d.name);
     expect(names).toEqual(expect.arrayContaining(["pyyaml"]));
+  });
+
+  it("the inspections made in batches (one save for several rungs) equal a save of each image alone", async () => {
+    // a rung on the full base, two on slim, one FROM scratch
+    for (const id of ["full", "slim-rm-layers", "slim-squash", "traced"]) {
+      const alone = summarizeInspection(await engine.analyze(rung(id).image!.id, { gzip: false }));
+      expect(rung(id).inspection, id).toEqual(alone);
+    }
+    // what they cost is in the rungs' phases
+    for (const r of record.rungs) expect(r.phaseSeconds?.inspect, r.rung).toBeGreaterThan(0);
   });
 
   it("writes a JSON record that reads back, and a markdown table", async () => {
