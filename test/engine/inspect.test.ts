@@ -1,5 +1,3 @@
-import net from "node:net";
-import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inspectImage, inspectImages } from "../../src/docker/inspect-image.js";
 import { renderInspect } from "../../src/report/inspect.js";
@@ -125,28 +123,6 @@ describe("inspectImages: several images from one save", () => {
     // the base's layer is in every image, and read once: the same records
     const [a, b] = [batch[1]!, batch[2]!];
     expect(a.layers[0]?.diffId).toBe(b.layers[0]?.diffId);
-  });
-
-  it("through dockerode (an engine without a unix socket): the same reports", async () => {
-    // The engine's socket behind 127.0.0.1, so the client takes dockerode's HTTP way.
-    const socketPath =
-      (docker.modem as { socketPath?: string }).socketPath ?? "/var/run/docker.sock";
-    const proxy = net.createServer((c) => {
-      const u = net.connect(socketPath);
-      c.pipe(u).pipe(c);
-      c.on("error", () => u.destroy());
-      u.on("error", () => c.destroy());
-    });
-    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
-    try {
-      const port = (proxy.address() as net.AddressInfo).port;
-      const tcp = new Docker({ host: "127.0.0.1", port, protocol: "http" });
-      const refs = [ids.writeDelete as string, ids.duplicates as string];
-      const viaTcp = await inspectImages(tcp, refs, { gzip: false });
-      expect(viaTcp).toEqual(await inspectImages(docker, refs, { gzip: false }));
-    } finally {
-      proxy.close();
-    }
   });
 
   it("an image the engine does not have fails the batch with its name", async () => {
