@@ -9,6 +9,7 @@
 // results/bench-cost.{json,md}.
 //
 //   npm run bench:build && node .bench-build/scripts/bench-cost.js --before /tmp/before [--rounds N] [--sizes-only]
+//   node .bench-build/scripts/bench-cost.js --record results/talk-modern.json   (a run already made)
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -168,7 +169,32 @@ function sideBySide(before: Measured, after: Measured): string {
   return lines.join("\n");
 }
 
+/**
+ * `--record FILE`: the cost of a run already made (results/talk-modern.json after `npm run
+ * bench:talk`), from its own clock (startedAt to finishedAt: setup and final clean-up are
+ * outside it) and its rungs' phases. Prints markdown; runs nothing.
+ */
+function recordCost(file: string): void {
+  const record = JSON.parse(readFileSync(file, "utf8")) as RunRecord;
+  const wall = (Date.parse(record.finishedAt!) - Date.parse(record.startedAt)) / 1000;
+  const cost = runCost(record.rungs, wall);
+  const row = (name: string, p: RungPhaseSeconds, imp?: number) =>
+    `| ${name} | ${PHASES_SHOWN.map((x) => s1(p[x])).join(" | ")} | ${imp?.toFixed(2) ?? "–"} |`;
+  console.log(
+    [
+      `${file}: ${wall.toFixed(0)} s from the record's start to its end, Σ builds ${s1(cost.buildSeconds)} s + Σ post ${s1(cost.postSeconds)} s: ratio ${cost.ratio?.toFixed(2) ?? "–"}× (target ≤ 1.15×); outside the rungs' phases ${s1(cost.outsideSeconds)} s`,
+      "",
+      `| rung | ${PHASES_SHOWN.join(" | ")} | import |`,
+      `|---|${PHASES_SHOWN.map(() => "---:").join("|")}|---:|`,
+      ...record.rungs.map((r) => row(r.rung, r.phaseSeconds ?? {}, r.smoke?.importSeconds)),
+      row("**Σ**", cost.phases),
+    ].join("\n"),
+  );
+}
+
 async function main(): Promise<void> {
+  const recorded = arg("--record");
+  if (recorded) return recordCost(recorded);
   const before = arg("--before");
   if (!before) throw new Error("--before DIR: a built checkout of the code to compare with");
   const rounds = Number(arg("--rounds") ?? 1);
