@@ -14,9 +14,11 @@
 //   - its size is exactly the size of one of the layers that build added (a record's size is
 //     its own diff, as the image history's layer size is),
 // and then the records built on it (the WORKDIR and COPY steps after it: their cache keys
-// include it). Only when the image is gone and the record backs no image any more is it pruned
-// (released): an image someone else removed at the same moment would also need a layer of
-// exactly that size made in the same seconds for its record to be taken.
+// include it). They are taken while the image exists and pruned once it is gone. Pruning never
+// touches an image: when another image holds the same layer (the scratch rungs' layers are
+// byte-reproducible, so two runs' minimal images share theirs), the layer stays with it and the
+// engine still lists the record as shared. Another build's record would need a layer of exactly
+// that size made in the same seconds to be taken.
 import { runCacheRecords } from "../ladder/run-marks.js";
 import type { CacheRecord } from "./engine.js";
 
@@ -79,23 +81,18 @@ export function imageRecords<T extends DatedRecord>(
   return records.filter((r) => taken.has(r.id));
 }
 
-/** Of the records taken for images, those still there that back no image any more. */
-export function releasedRecords<T extends CacheRecord>(
-  taken: ReadonlySet<string>,
-  now: readonly T[],
-): T[] {
-  return now.filter((r) => taken.has(r.id) && !r.shared);
-}
-
 /**
- * The bytes that removing images left in the build cache: records that backed an image before
- * and back none now, still there (kept with --keep-cache, or named by no run).
+ * The bytes that removing a run's images left in the build cache: of the run's records (`ours`:
+ * marked, or holding its images' layers), those that backed an image before and back none now,
+ * still there (kept with --keep-cache). Other records are left out: other users remove their
+ * images at the same time.
  */
 export function heldByCache(
   before: readonly CacheRecord[],
   after: readonly CacheRecord[],
+  ours: ReadonlySet<string>,
 ): { records: number; bytes: number } {
-  const wasShared = new Set(before.filter((r) => r.shared).map((r) => r.id));
+  const wasShared = new Set(before.filter((r) => r.shared && ours.has(r.id)).map((r) => r.id));
   const held = after.filter((r) => wasShared.has(r.id) && !r.shared);
   return { records: held.length, bytes: held.reduce((n, r) => n + Math.max(0, r.bytes), 0) };
 }

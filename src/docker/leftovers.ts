@@ -7,13 +7,7 @@ import { RUN_LABEL } from "../ladder/plan.js";
 import { runCacheRecords } from "../ladder/run-marks.js";
 import { unpackedContextRecords, type ContextBuild } from "./context-records.js";
 import type { LeftoverScope, Leftovers, Removed } from "./engine.js";
-import {
-  heldByCache,
-  imageRecords,
-  releasedRecords,
-  type DatedRecord,
-  type HistoryEntry,
-} from "./image-records.js";
+import { heldByCache, imageRecords, type DatedRecord, type HistoryEntry } from "./image-records.js";
 
 interface DiskUsage {
   Images?: {
@@ -220,6 +214,10 @@ export async function pruneCacheRecords(
       const batch = all.slice(i, i + 40);
       const report = await once(() =>
         dial<PruneReport>(docker, "/build/prune", "POST", {
+          // all: without it the engine skips a record whose layer an image holds, and a layer
+          // that two runs' images share (reproducible layers) is held while either exists. The
+          // image keeps its layer either way: only the record goes.
+          all: true,
           filters: { id: [`^(${batch.join("|")})$`] },
         }),
       );
@@ -269,7 +267,7 @@ function knownRuns(scope: LeftoverScope): string[] {
 /**
  * Removes a run's (or every run's) containers, images unless told otherwise, and cache records
  * unless told otherwise: the marked ones, those that held the layers of its images (of the
- * images removed here, and of those removed before) once they back no image, and the unpacked
+ * images removed here, and of those removed before) once the images are gone, and the unpacked
  * copies of the contexts it served.
  */
 export async function removeLeftovers(
@@ -330,7 +328,7 @@ export async function removeLeftovers(
   if (what.cache) {
     const ids = new Set([
       ...runCacheRecords(after, scope.runId).map((r) => r.id),
-      ...releasedRecords(ofImages, after).map((r) => r.id),
+      ...after.filter((r) => ofImages.has(r.id)).map((r) => r.id),
       ...unpackedContextRecords(after, contexts).map((r) => r.id),
     ]);
     if (ids.size) {
@@ -344,9 +342,15 @@ export async function removeLeftovers(
     }
   }
   const gone = new Set(removed.buildCache);
+  const beforeRecords = cacheRecords(before);
+  const ours = new Set([
+    ...runCacheRecords(beforeRecords, scope.runId).map((r) => r.id),
+    ...ofImages,
+  ]);
   removed.held = heldByCache(
-    cacheRecords(before),
+    beforeRecords,
     after.filter((r) => !gone.has(r.id)),
+    ours,
   );
   return removed;
 }

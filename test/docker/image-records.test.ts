@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import {
   heldByCache,
   imageRecords,
-  releasedRecords,
   type DatedRecord,
   type HistoryEntry,
 } from "../../src/docker/image-records.js";
@@ -79,21 +78,16 @@ describe("imageRecords", () => {
   });
 });
 
-describe("releasedRecords and heldByCache", () => {
-  it("prunes a taken record only once it backs no image", () => {
-    const taken = new Set(["copy", "workdir", "app"]);
-    expect(releasedRecords(taken, records)).toEqual([]);
-    const after = records.map((r) => ({ ...r, shared: r.id === "theirs" }));
-    expect(releasedRecords(taken, after).map((r) => r.id)).toEqual(["copy", "workdir", "app"]);
-  });
-
+describe("heldByCache", () => {
   it("counts what the removed images' layers still hold in the cache", () => {
     const before = records;
     // The image went; its records stayed (kept, or named by no run): 34.7 MB held, not freed.
-    const after = records.map((r) => ({ ...r, shared: r.id === "theirs" || r.id === "old" }));
-    expect(heldByCache(before, after)).toEqual({ records: 4, bytes: 2 * 34_727_952 });
+    const ours = new Set(["pip", "copy", "workdir", "app"]);
+    const after = records.map((r) => ({ ...r, shared: false }));
+    // Other records stopped backing images too (someone removed theirs): not counted.
+    expect(heldByCache(before, after, ours)).toEqual({ records: 3, bytes: 34_727_952 });
     // Pruned as well: nothing held.
-    const pruned = after.filter((r) => !["copy", "workdir", "app", "other-run"].includes(r.id));
-    expect(heldByCache(before, pruned)).toEqual({ records: 0, bytes: 0 });
+    const pruned = after.filter((r) => !["copy", "workdir", "app"].includes(r.id));
+    expect(heldByCache(before, pruned, ours)).toEqual({ records: 0, bytes: 0 });
   });
 });
