@@ -21,6 +21,8 @@ export default defineConfig({
           testTimeout: 15 * 60_000,
           hookTimeout: 15 * 60_000,
           fileParallelism: false,
+          // One file at a time, so each can leave the build cache as it found it.
+          setupFiles: ["test/engine/setup/cache-hygiene.ts"],
         },
       },
     ],
