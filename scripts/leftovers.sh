@@ -28,7 +28,9 @@ objects() {
       for (const c of df.Containers ?? [])
         out.push(["container", c.ID, c.Size, `${c.Names} (${c.Image}) ${c.Status}`]);
       for (const v of df.Volumes ?? []) out.push(["volume", v.Name, v.Size, v.Labels || "-"]);
-      for (const r of df.BuildCache ?? [])
+      // A shared record backs an image that still exists: a base image (setup imports them without
+      // BuildKit, so the first build makes their records), or an image this check names itself.
+      for (const r of (df.BuildCache ?? []).filter((r) => String(r.Shared) !== "true"))
         out.push(["buildcache", r.ID, r.Size, `${r.Description} (created ${r.CreatedAt}${r.InUse === "true" ? ", in use" : ""})`]);
       for (const o of out) console.log(o.join(" "));
     });'
