@@ -20,7 +20,7 @@ import { YOURS } from "../ladder/yours.js";
 import { flattenConstraints, flattenRequirements } from "../requirements/flatten.js";
 import { loadRequirements } from "../requirements/load.js";
 import { importSmokeTest, smokeContextFiles } from "../ladder/smoke.js";
-import type { Ladder, RunRecord } from "../types.js";
+import type { Ladder, Rung, RunRecord } from "../types.js";
 
 export interface RenderOptions {
   requirements: string;
@@ -140,7 +140,7 @@ const PIP_SOURCE_ARGS = [
 export function buildCommand(
   rungId: string,
   buildArgs: Record<string, string>,
-  opts: { builder?: Builder; target?: string } = {},
+  opts: { builder?: Builder; target?: string; file?: string; context?: string } = {},
 ): string {
   const args = Object.entries(buildArgs)
     .filter(([k]) => !k.startsWith("PIP_"))
@@ -154,7 +154,8 @@ export function buildCommand(
     ...args,
     ...PIP_SOURCE_ARGS.map((k) => `  --build-arg ${k} \\`),
     ...(opts.target ? [`  --target ${shellQuote(opts.target)} \\`] : []),
-    `  -t ${shellQuote(`myapp:${rungId}`)} .`,
+    ...(opts.file ? [`  -f ${shellQuote(opts.file)} \\`] : []),
+    `  -t ${shellQuote(`myapp:${rungId}`)} ${opts.context ? shellQuote(opts.context) : "."}`,
   ].join("\n");
 }
 
@@ -177,6 +178,7 @@ export async function renderCommand(opts: RenderOptions): Promise<string[]> {
     bases: { images: config.bases, unavailable: {} },
     sources: { extraIndexUrls: [], findLinks: [], trustedHosts: [] },
   });
+  if (rung.dockerfile) return renderOwnRung(rung, plan.buildArgs, opts.out, builder);
   const [templates, scripts, smokeScript] = await Promise.all([
     loadTemplates(ladder),
     loadScripts(),
@@ -188,13 +190,7 @@ export async function renderCommand(opts: RenderOptions): Promise<string[]> {
       smokeScript,
     ),
   );
-  try {
-    await mkdir(join(opts.out, "scripts"), { recursive: true });
-    await mkdir(join(opts.out, "smoke"), { recursive: true });
-    await mkdir(join(opts.out, "app"), { recursive: true });
-  } catch (e) {
-    throw new InputError(`--out ${opts.out}: cannot create the folder: ${(e as Error).message}`);
-  }
+  await makeOut(opts.out, ["scripts", "smoke", "app"]);
   const written: string[] = [];
   const put = async (name: string, text: string) => {
     await writeFile(join(opts.out, name), text);
@@ -228,4 +224,45 @@ export async function renderCommand(opts: RenderOptions): Promise<string[]> {
       (rung.caveat ? `\n**Caveat**: ${rung.caveat}\n` : ""),
   );
   return written;
+}
+
+async function makeOut(out: string, folders: readonly string[] = []): Promise<void> {
+  try {
+    await mkdir(out, { recursive: true });
+    for (const f of folders) await mkdir(join(out, f), { recursive: true });
+  } catch (e) {
+    throw new InputError(`--out ${out}: cannot create the folder: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * A ladder rung of the user's own Dockerfile: its folder is already what gets built, so the only
+ * file written is BUILD.md, with the command that builds that Dockerfile in that folder. Copying
+ * the Dockerfile beside our requirements, scripts and an app/ folder would build something else.
+ */
+async function renderOwnRung(
+  rung: Rung,
+  buildArgs: Record<string, string>,
+  out: string,
+  builder: Builder | undefined,
+): Promise<string[]> {
+  const own = rung.dockerfile!;
+  await makeOut(out);
+  const file = join(out, "BUILD.md");
+  await writeFile(
+    file,
+    `# ${rung.id}: ${rung.title}\n\n${rung.description}\n\n` +
+      `This rung is a Dockerfile of your own, ${own.path}, built from ${own.context}: nothing to copy.\n` +
+      "shrinkbench built it as it is, except that a FROM of a base role's default image (python:3.11,\n" +
+      "-slim, -alpine) named the configured image instead. To build it yourself:\n\n" +
+      "```sh\n" +
+      buildCommand(rung.id, buildArgs, {
+        builder: builder ?? "buildkit",
+        file: own.path,
+        context: own.context,
+      }) +
+      "\n```\n" +
+      (rung.caveat ? `\n**Caveat**: ${rung.caveat}\n` : ""),
+  );
+  return [file];
 }

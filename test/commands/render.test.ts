@@ -131,6 +131,37 @@ describe("renderCommand", () => {
     expect(md).toMatch(/\*\*Caveat\*\*: only as safe as the smoke test's coverage/);
   });
 
+  it("writes only BUILD.md for a ladder rung of your own Dockerfile: its folder is what gets built", async () => {
+    const project = join(dir, "my project");
+    await mkdir(join(project, "docker"), { recursive: true });
+    await writeFile(join(project, "docker", "app.Dockerfile"), "FROM python:3.11\nCOPY . /src\n");
+    const ladder = join(project, "docker", "ladder.json");
+    await writeFile(
+      ladder,
+      JSON.stringify({
+        name: "mine",
+        rungs: [
+          {
+            id: "ours",
+            description: "our Dockerfile",
+            dockerfile: "app.Dockerfile",
+            buildContext: "..",
+            args: { APP_ENV: "prod" },
+          },
+        ],
+      }),
+    );
+    const written = await renderCommand(opts({ ladder, rung: "ours" }));
+    expect(written).toEqual([join(out, "BUILD.md")]);
+    expect((await readdir(out)).sort()).toEqual(["BUILD.md"]);
+    const md = await read("BUILD.md");
+    expect(md).toContain(`built from ${project}: nothing to copy`);
+    expect(md).toContain("--build-arg APP_ENV=prod \\");
+    expect(md).toContain(`-f '${join(project, "docker", "app.Dockerfile")}' \\`);
+    expect(md).toContain(`-t myapp:ours '${project}'`);
+    expect(md).not.toContain("app/");
+  });
+
   it("refuses an unknown rung with an InputError listing the rungs", async () => {
     const err = await renderCommand(opts({ rung: "slim-nope" })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputError);
