@@ -30,7 +30,7 @@ import {
   renderLeftOut,
   type RequirementsCheck,
 } from "../run/requirements-check.js";
-import { cacheDir } from "../run/python-env.js";
+import { cacheDir } from "../packages/python-env.js";
 import { sizesOnlyPlan } from "../run/sizes-only.js";
 import { importSmokeTest, scriptSmokeTest, type SmokeTest } from "../ladder/smoke.js";
 import { parseSize } from "../units.js";

@@ -17,7 +17,7 @@ import { startIndexServer, type IndexServer } from "./index-server.js";
 import type { ProxyStats } from "./proxy.js";
 import { chooseSourcesMode, type SourcesMode, type SourcesRequest } from "./sources-mode.js";
 import { parseTargetPython, targetKey, type TargetPython } from "./target-python.js";
-import { probeBaseImage } from "../run/python-env.js";
+import { probeBaseImage } from "./python-env.js";
 import { fetchWheelhouse, type RunPip } from "./wheelhouse.js";
 
 export interface OpenSourcesOptions {

@@ -18,7 +18,7 @@ export interface TargetPython {
 export const TARGET_MARKER = "shrinkbench-target-python:";
 
 // Without pip (or packaging) it prints nothing, and parseTargetPython says so: it runs after the
-// marker probe in one interpreter (src/run/python-env.ts), which must not fail with it.
+// marker probe in one interpreter (src/packages/python-env.ts), which must not fail with it.
 export const TARGET_SCRIPT = `
 import json, sys
 try:

@@ -12,7 +12,7 @@ import { RUN_LABEL } from "../ladder/plan.js";
 import type { Ladder, PackageSources, Requirement, RequirementsSet, RunRecord } from "../types.js";
 import { resolveCheck } from "./resolve-check.js";
 import type { RunSetup } from "./setup.js";
-import { probePythonEnvironment } from "./python-env.js";
+import { probePythonEnvironment } from "../packages/python-env.js";
 
 export interface MarkerCheckInput {
   ladder: Ladder;

@@ -8,7 +8,7 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { Engine } from "../docker/engine.js";
-import { TARGET_MARKER, TARGET_SCRIPT } from "../packages/target-python.js";
+import { TARGET_MARKER, TARGET_SCRIPT } from "./target-python.js";
 import type { MarkerEnvironment } from "../requirements/markers.js";
 
 /** shrinkbench's cache folder: $SHRINKBENCH_CACHE_DIR, else $XDG_CACHE_HOME/shrinkbench, else ~/.cache/shrinkbench. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cacheDir, parseProbeOutput } from "../../src/run/python-env.js";
+import { cacheDir, parseProbeOutput } from "../../src/packages/python-env.js";
 import { BOOKWORM_PY311 } from "../fixtures/marker-env.js";
 
 describe("the marker probe's output", () => {
@@ -28,7 +28,8 @@ describe("one probe per base image", () => {
     const { mkdtemp, rm } = await import("node:fs/promises");
     const { tmpdir } = await import("node:os");
     const { join } = await import("node:path");
-    const { probeBaseImage, probePythonEnvironment } = await import("../../src/run/python-env.js");
+    const { probeBaseImage, probePythonEnvironment } =
+      await import("../../src/packages/python-env.js");
     const { parseTargetPython, TARGET_MARKER } =
       await import("../../src/packages/target-python.js");
     const target = { version: "3.11", implementation: "cp", abis: ["cp311"], platforms: ["any"] };
