@@ -65,6 +65,11 @@ export interface PackageSources {
    * server verifies upstream TLS with it; builds never need it (they talk to 127.0.0.1).
    */
   cert?: string;
+  /**
+   * The host's .netrc (NETRC, else ~/.netrc, when it exists), which pip reads for credentials of
+   * an index whose URL has none. The run's package server adds them to its upstream requests.
+   */
+  netrc?: string;
 }
 
 /** Which files a rung's build context holds. */

@@ -88,7 +88,7 @@ export function runFlags<T>(y: Argv<T>) {
     .option("no-host-pip-config", {
       type: "boolean",
       default: false,
-      describe: "ignore the host's pip configuration",
+      describe: "ignore the host's pip configuration (pip config list, PIP_* variables, .netrc)",
     })
     .option("wheel-cache", {
       type: "string",

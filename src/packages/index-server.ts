@@ -95,6 +95,7 @@ export async function startIndexServer(
     timeoutMs: options.upstreamTimeoutMs,
     trustedHosts: sources.trustedHosts,
     caFile: sources.cert,
+    netrcFile: sources.netrc,
     onNote: (n) => {
       notes.push(n);
       options.onNote?.(n);

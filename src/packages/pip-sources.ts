@@ -19,6 +19,7 @@
 // index named anywhere, and only find-links are used.
 
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import * as path from "node:path";
 import type { PipOptionLine, PackageSources } from "../types.js";
 
@@ -152,20 +153,37 @@ const defaultRun: RunCommand = (command, args) =>
 export async function readHostPipSources(
   run: RunCommand = defaultRun,
   env: Env = process.env,
+  exists: (file: string) => boolean = existsSync,
 ): Promise<PackageSources> {
   const attempts: [string, string[]][] = [
     ["python3", ["-m", "pip", "config", "list"]],
     ["pip", ["config", "list"]],
   ];
+  let sources: PackageSources | undefined;
   for (const [command, args] of attempts) {
     try {
       const { stdout } = await run(command, args);
-      return parsePipConfigList(stdout);
+      sources = parsePipConfigList(stdout);
+      break;
     } catch {
       // Not installed, or pip refused its own config: try the next way.
     }
   }
-  return sourcesFromEnv(env);
+  sources ??= sourcesFromEnv(env);
+  const netrc = hostNetrc(env, exists);
+  if (netrc) sources.netrc = netrc;
+  return sources;
+}
+
+/**
+ * The .netrc pip's requests reads: NETRC when set (whether or not it exists: requests looks
+ * nowhere else then), else ~/.netrc, else ~/_netrc, the first that exists.
+ */
+export function hostNetrc(env: Env, exists: (file: string) => boolean): string | undefined {
+  if (env.NETRC !== undefined) return env.NETRC || undefined;
+  const home = env.HOME || env.USERPROFILE;
+  if (!home) return undefined;
+  return [".netrc", "_netrc"].map((f) => path.join(home, f)).find(exists);
 }
 
 /** shrinkbench's own flags. */
@@ -204,6 +222,7 @@ export function mergeSources(layers: SourceLayers, env: Env = process.env): Pack
     s.trustedHosts.push(...base.trustedHosts);
     if (base.noIndex) s.noIndex = true;
     if (base.cert !== undefined) s.cert = base.cert;
+    if (base.netrc !== undefined) s.netrc = base.netrc;
   }
   for (const o of layers.file ?? []) {
     const value = o.value === undefined ? undefined : expandEnv(o.value, env);
@@ -278,5 +297,6 @@ export function maskSources(s: PackageSources): PackageSources {
   if (s.indexUrl !== undefined) out.indexUrl = maskUrl(s.indexUrl);
   if (s.noIndex) out.noIndex = true;
   if (s.cert !== undefined) out.cert = s.cert;
+  if (s.netrc !== undefined) out.netrc = s.netrc;
   return out;
 }

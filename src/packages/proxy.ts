@@ -42,6 +42,8 @@ export interface ProxyOptions {
   trustedHosts?: string[];
   /** CA bundle (PEM file) upstream TLS is verified with, as pip's `cert`; default: Node's. */
   caFile?: string;
+  /** The host's .netrc, as pip reads it (netrc.ts). */
+  netrcFile?: string;
   /** Called once for each upstream that cannot be reached, with a masked message. */
   onNote?: (note: string) => void;
   /** Called after each request sent upstream; the URL carries no credentials. */
@@ -106,6 +108,7 @@ export class PackageProxy {
       timeoutMs: options.timeoutMs,
       trustedHosts: options.trustedHosts,
       caFile: options.caFile,
+      netrcFile: options.netrcFile,
       onUpstream: options.onUpstream,
       labelOf: (origin) => this.byOrigin.get(origin)?.label,
       onNote: (note) => {

@@ -8,6 +8,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import type { Readable } from "node:stream";
 import * as zlib from "node:zlib";
+import { netrcAuthorization, parseNetrc, type Netrc } from "./netrc.js";
 import { maskUrl } from "./pip-sources.js";
 
 /** `https://user:tok@host/x` → the URL without credentials and the Basic header for them. */
@@ -44,6 +45,8 @@ export interface UpstreamOptions {
   trustedHosts?: string[];
   /** CA bundle (PEM file) upstream TLS is verified with, as pip's `cert`; default: Node's. */
   caFile?: string;
+  /** The host's .netrc: credentials for hosts whose sources carry none (netrc.ts). */
+  netrcFile?: string;
   /** Called once per note (a CA bundle that cannot be read, an origin that is down). */
   onNote?: (note: string) => void;
   /** Called after each request sent upstream; the URL carries no credentials. */
@@ -63,6 +66,7 @@ export class UpstreamClient {
   /** Requests sent (redirect hops included). */
   requests = 0;
   private readonly credentials: Credential[] = [];
+  private netrc: Netrc | undefined;
   private readonly down = new Map<string, string>();
   private readonly active = new Set<http.ClientRequest>();
   private agents = {
@@ -77,8 +81,12 @@ export class UpstreamClient {
     this.trusted = new Set((options.trustedHosts ?? []).map((h) => h.toLowerCase()));
   }
 
-  /** Reads the CA bundle; one that cannot be read is a note, and Node's CA list is used. */
+  /**
+   * Reads the CA bundle and the .netrc. A CA bundle that cannot be read is a note, and Node's CA
+   * list is used; so is a .netrc that exists and cannot be read (none at all is the usual case).
+   */
   async open(): Promise<void> {
+    await this.readNetrc();
     if (!this.options.caFile) return;
     try {
       const ca = await fsp.readFile(this.options.caFile);
@@ -88,6 +96,19 @@ export class UpstreamClient {
       this.options.onNote?.(
         `pip's cert ${this.options.caFile} cannot be read (${errorCode(e)}): https indexes are verified with Node's own CA list`,
       );
+    }
+  }
+
+  private async readNetrc(): Promise<void> {
+    const file = this.options.netrcFile;
+    if (!file) return;
+    try {
+      this.netrc = parseNetrc(await fsp.readFile(file, "utf8"));
+    } catch (e) {
+      if (errorCode(e) !== "ENOENT")
+        this.options.onNote?.(
+          `${file} cannot be read (${errorCode(e)}): indexes get no credentials from it`,
+        );
     }
   }
 
@@ -104,7 +125,9 @@ export class UpstreamClient {
   private authorizationFor(u: URL): string | undefined {
     const href = u.href;
     const byPath = this.credentials.find((c) => href.startsWith(c.base));
-    return (byPath ?? this.credentials.find((c) => c.origin === u.origin))?.authorization;
+    const byOrigin = byPath ?? this.credentials.find((c) => c.origin === u.origin);
+    // As pip: a URL's own credentials first, else the .netrc's for the host (redirects too).
+    return byOrigin?.authorization ?? (this.netrc && netrcAuthorization(this.netrc, u.hostname));
   }
 
   /** GET with redirects followed (credentials only ever sent to their own origin). */

@@ -4,6 +4,7 @@ import {
   expandEnv,
   maskSources,
   maskUrl,
+  hostNetrc,
   mergeSources,
   parsePipConfigList,
   readHostPipSources,
@@ -106,6 +107,29 @@ describe("readHostPipSources", () => {
       trustedHosts: [],
     });
     expect(await readHostPipSources(missing, {})).toEqual(sourcesFromEnv({}));
+  });
+
+  it("names the .netrc pip would read: NETRC, else ~/.netrc, else ~/_netrc; none when none exists", async () => {
+    const listing: RunCommand = async () => ({ stdout: HOST_LISTING });
+    const files = new Set(["/home/u/_netrc", "/home/u/.netrc", "/elsewhere/n"]);
+    const exists = (f: string) => files.has(f);
+    expect((await readHostPipSources(listing, { HOME: "/home/u" }, exists)).netrc).toBe(
+      "/home/u/.netrc",
+    );
+    files.delete("/home/u/.netrc");
+    expect(hostNetrc({ HOME: "/home/u" }, exists)).toBe("/home/u/_netrc");
+    // NETRC wins, existing or not: requests looks nowhere else then.
+    expect(hostNetrc({ HOME: "/home/u", NETRC: "/elsewhere/n" }, exists)).toBe("/elsewhere/n");
+    expect(hostNetrc({ HOME: "/home/u", NETRC: "/gone" }, exists)).toBe("/gone");
+    files.clear();
+    const none = await readHostPipSources(listing, { HOME: "/home/u" }, exists);
+    expect(none.netrc).toBeUndefined();
+    expect(hostNetrc({}, () => true)).toBeUndefined();
+    // It is the host's: --no-host-pip-config (no host layer) drops it with the rest.
+    expect(mergeSources({ host: { ...none, netrc: "/home/u/.netrc" } }, {}).netrc).toBe(
+      "/home/u/.netrc",
+    );
+    expect(mergeSources({}, {}).netrc).toBeUndefined();
   });
 
   it("reads this machine's pip, PIP_* variables included", { timeout: 60_000 }, async () => {

@@ -115,6 +115,51 @@ describe.skipIf(!haveIndex)("the proxy in front of a remote index with basic aut
     expect(files.log.every((r) => r.authorization === undefined)).toBe(true);
   });
 
+  it("takes an index's credentials from the host's .netrc when its URL has none, as pip does", async () => {
+    const plain = `${upstream.origin}/simple/`;
+    const netrc = path.join(tmp, "netrc");
+    const sources = (over: Partial<PackageSources>): PackageSources => ({
+      indexUrl: plain,
+      extraIndexUrls: [],
+      findLinks: [],
+      trustedHosts: [],
+      netrc,
+      ...over,
+    });
+    fs.writeFileSync(netrc, `machine elsewhere.example login user password nope\n`);
+    server = await startIndexServer(sources({}));
+    expect((await get(`${server.url}/r0/simple/six/`)).status).not.toBe(200);
+    await server.close();
+    expect(upstream.log.every((r) => r.authorization === undefined)).toBe(true);
+
+    fs.writeFileSync(
+      netrc,
+      `# the index\nmachine 127.0.0.1\n  login user\n  password "${TOKEN}"\ndefault login x password y\n`,
+    );
+    server = await startIndexServer(sources({}));
+    expect((await get(`${server.url}/r0/simple/six/`)).status).toBe(200);
+    const basic = `Basic ${Buffer.from(`user:${TOKEN}`).toString("base64")}`;
+    expect(upstream.log.at(-1)!.authorization).toBe(basic);
+    expect(JSON.stringify([server.sources, server.rewrites, server.mounts])).not.toContain(TOKEN);
+    await server.close();
+
+    // The URL's own credentials win over the .netrc's.
+    fs.writeFileSync(netrc, `machine 127.0.0.1 login user password wrong\n`);
+    server = await startIndexServer(sources({ indexUrl: source() }));
+    expect((await get(`${server.url}/r0/simple/six/`)).status).toBe(200);
+    expect(upstream.log.at(-1)!.authorization).toBe(basic);
+    await server.close();
+
+    // No .netrc at all is the usual case: no note. One that cannot be read is said once.
+    server = await startIndexServer(sources({ netrc: path.join(tmp, "no-such-netrc") }));
+    expect(server.notes).toEqual([]);
+    await server.close();
+    server = await startIndexServer(sources({ netrc: tmp }));
+    expect(server.notes).toEqual([
+      `${tmp} cannot be read (EISDIR): indexes get no credentials from it`,
+    ]);
+  });
+
   it("is not an open proxy: only the index's path and linked files are fetched", async () => {
     server = await startIndexServer({
       indexUrl: source(),
