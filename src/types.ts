@@ -70,6 +70,11 @@ export interface PackageSources {
    * an index whose URL has none. The run's package server adds them to its upstream requests.
    */
   netrc?: string;
+  /**
+   * pip's `proxy` option (`pip config`, PIP_PROXY): the HTTP proxy to reach remote indexes
+   * through, over the https_proxy/http_proxy variables (packages/outbound-proxy.ts).
+   */
+  proxy?: string;
 }
 
 /** Which files a rung's build context holds. */

@@ -20,6 +20,7 @@
 // Only GET and HEAD; `..`, encoded or not, dot files and symlinks leading out of a mount's
 // root are refused.
 
+import type { ProxyEnv } from "./outbound-proxy.js";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { DirectFile } from "../requirements/direct-files.js";
@@ -77,6 +78,8 @@ export interface IndexServerOptions {
   defaultIndex?: string | false;
   /** Package files named by direct references, served as `/d<N>/<file name>`. */
   directFiles?: readonly DirectFile[];
+  /** The variables naming an HTTP proxy for upstream requests (https_proxy, ...); default: this process's. */
+  proxyEnv?: ProxyEnv;
 }
 
 /**
@@ -96,6 +99,8 @@ export async function startIndexServer(
     trustedHosts: sources.trustedHosts,
     caFile: sources.cert,
     netrcFile: sources.netrc,
+    proxyEnv: options.proxyEnv ?? process.env,
+    ...(sources.proxy ? { pipProxy: sources.proxy } : {}),
     onNote: (n) => {
       notes.push(n);
       options.onNote?.(n);

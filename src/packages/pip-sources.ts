@@ -120,6 +120,8 @@ export function parsePipConfigList(output: string): PackageSources {
   if (pipBoolean(pick("no-index"))) sources.noIndex = true;
   const cert = pick("cert")?.trim();
   if (cert) sources.cert = cert;
+  const proxy = pick("proxy")?.trim();
+  if (proxy) sources.proxy = proxy;
   return sources;
 }
 
@@ -133,6 +135,7 @@ export function sourcesFromEnv(env: Env): PackageSources {
   sources.trustedHosts = unique(entries(env.PIP_TRUSTED_HOST));
   if (pipBoolean(env.PIP_NO_INDEX)) sources.noIndex = true;
   if (env.PIP_CERT?.trim()) sources.cert = env.PIP_CERT.trim();
+  if (env.PIP_PROXY?.trim()) sources.proxy = env.PIP_PROXY.trim();
   return sources;
 }
 
@@ -223,6 +226,7 @@ export function mergeSources(layers: SourceLayers, env: Env = process.env): Pack
     if (base.noIndex) s.noIndex = true;
     if (base.cert !== undefined) s.cert = base.cert;
     if (base.netrc !== undefined) s.netrc = base.netrc;
+    if (base.proxy !== undefined) s.proxy = base.proxy;
   }
   for (const o of layers.file ?? []) {
     const value = o.value === undefined ? undefined : expandEnv(o.value, env);
@@ -298,5 +302,6 @@ export function maskSources(s: PackageSources): PackageSources {
   if (s.noIndex) out.noIndex = true;
   if (s.cert !== undefined) out.cert = s.cert;
   if (s.netrc !== undefined) out.netrc = s.netrc;
+  if (s.proxy !== undefined) out.proxy = maskUrl(s.proxy);
   return out;
 }

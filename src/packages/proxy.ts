@@ -17,6 +17,7 @@
 // source covers (the index's own path, the find-links page) and the exact URLs that pages it
 // served link to, so it is not an open proxy.
 
+import type { ProxyEnv } from "./outbound-proxy.js";
 import type * as http from "node:http";
 import { FileCache, tail, type ExpectedDigest } from "./file-cache.js";
 import { normalisePath, rewriteHtml, rewriteJson } from "./link-rewrite.js";
@@ -44,6 +45,10 @@ export interface ProxyOptions {
   caFile?: string;
   /** The host's .netrc, as pip reads it (netrc.ts). */
   netrcFile?: string;
+  /** The variables naming an HTTP proxy to reach upstream through (outbound-proxy.ts). */
+  proxyEnv?: ProxyEnv;
+  /** pip's own `proxy` option, which wins over the variables. */
+  pipProxy?: string;
   /** Called once for each upstream that cannot be reached, with a masked message. */
   onNote?: (note: string) => void;
   /** Called after each request sent upstream; the URL carries no credentials. */
@@ -109,6 +114,8 @@ export class PackageProxy {
       trustedHosts: options.trustedHosts,
       caFile: options.caFile,
       netrcFile: options.netrcFile,
+      proxyEnv: options.proxyEnv,
+      pipProxy: options.pipProxy,
       onUpstream: options.onUpstream,
       labelOf: (origin) => this.byOrigin.get(origin)?.label,
       onNote: (note) => {

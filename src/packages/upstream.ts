@@ -9,6 +9,8 @@ import * as https from "node:https";
 import type { Readable } from "node:stream";
 import * as zlib from "node:zlib";
 import { netrcAuthorization, parseNetrc, type Netrc } from "./netrc.js";
+import { proxyFor, type ProxyEnv } from "./outbound-proxy.js";
+import { proxyAuthorization, TunnelAgent } from "./tunnel-agent.js";
 import { maskUrl } from "./pip-sources.js";
 
 /** `https://user:tok@host/x` → the URL without credentials and the Basic header for them. */
@@ -47,6 +49,10 @@ export interface UpstreamOptions {
   caFile?: string;
   /** The host's .netrc: credentials for hosts whose sources carry none (netrc.ts). */
   netrcFile?: string;
+  /** The variables that name an HTTP proxy (https_proxy, no_proxy, ...); default: none. */
+  proxyEnv?: ProxyEnv;
+  /** pip's own `proxy` option, which wins over the variables (outbound-proxy.ts). */
+  pipProxy?: string;
   /** Called once per note (a CA bundle that cannot be read, an origin that is down). */
   onNote?: (note: string) => void;
   /** Called after each request sent upstream; the URL carries no credentials. */
@@ -75,6 +81,9 @@ export class UpstreamClient {
     insecure: new https.Agent({ keepAlive: true, maxSockets: 8, rejectUnauthorized: false }),
   };
   private readonly trusted: Set<string>;
+  /** CONNECT-tunnel agents, by proxy and certificate checking. */
+  private readonly tunnels = new Map<string, TunnelAgent>();
+  private ca: Buffer | undefined;
   private closed = false;
 
   constructor(private readonly options: UpstreamOptions = {}) {
@@ -92,6 +101,7 @@ export class UpstreamClient {
       const ca = await fsp.readFile(this.options.caFile);
       this.agents.https.destroy();
       this.agents.https = new https.Agent({ keepAlive: true, maxSockets: 8, ca });
+      this.ca = ca;
     } catch (e) {
       this.options.onNote?.(
         `pip's cert ${this.options.caFile} cannot be read (${errorCode(e)}): https indexes are verified with Node's own CA list`,
@@ -186,11 +196,9 @@ export class UpstreamClient {
     headers: Record<string, string>,
     insecure: boolean,
   ): Promise<http.IncomingMessage> {
-    const secure = u.protocol === "https:";
-    const agent = secure ? (insecure ? this.agents.insecure : this.agents.https) : this.agents.http;
     const timeout = this.options.timeoutMs ?? 30_000;
     return new Promise((resolve, reject) => {
-      const req = (secure ? https : http).request(u, { method: "GET", headers, agent }, (res) => {
+      const req = this.send(u, headers, insecure, timeout, (res) => {
         this.active.delete(req);
         resolve(res);
       });
@@ -206,12 +214,62 @@ export class UpstreamClient {
     });
   }
 
+  /** The GET for `u`: direct, or through the proxy outbound-proxy.ts picks for it. */
+  private send(
+    u: URL,
+    headers: Record<string, string>,
+    insecure: boolean,
+    timeoutMs: number,
+    onResponse: (res: http.IncomingMessage) => void,
+  ): http.ClientRequest {
+    const secure = u.protocol === "https:";
+    const proxy = proxyFor(u, this.options.proxyEnv ?? {}, this.options.pipProxy);
+    if (proxy && !secure) {
+      // Plain http through the proxy: the request line names the whole URL.
+      const auth = proxyAuthorization(proxy);
+      const tlsToProxy = proxy.protocol === "https:";
+      return (tlsToProxy ? https : http).request(
+        {
+          hostname: proxy.hostname,
+          port: proxy.port || (tlsToProxy ? 443 : 80),
+          path: u.href,
+          method: "GET",
+          headers: { ...headers, Host: u.host, ...(auth ? { "Proxy-Authorization": auth } : {}) },
+          agent: tlsToProxy ? this.agents.https : this.agents.http,
+        },
+        onResponse,
+      );
+    }
+    const agent = proxy
+      ? this.tunnel(proxy, insecure, timeoutMs)
+      : secure
+        ? insecure
+          ? this.agents.insecure
+          : this.agents.https
+        : this.agents.http;
+    return (secure ? https : http).request(u, { method: "GET", headers, agent }, onResponse);
+  }
+
+  private tunnel(proxy: URL, insecure: boolean, timeoutMs: number): TunnelAgent {
+    const key = `${proxy.href} ${insecure}`;
+    let agent = this.tunnels.get(key);
+    if (!agent) {
+      agent = new TunnelAgent(proxy, maskUrl(proxy.href).replace(/\/$/, ""), timeoutMs, {
+        keepAlive: true,
+        maxSockets: 8,
+        ...(insecure ? { rejectUnauthorized: false } : this.ca ? { ca: this.ca } : {}),
+      });
+      this.tunnels.set(key, agent);
+    }
+    return agent;
+  }
+
   /** Aborts requests in flight; every later get fails. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     for (const r of this.active) r.destroy();
-    for (const a of Object.values(this.agents)) a.destroy();
+    for (const a of [...Object.values(this.agents), ...this.tunnels.values()]) a.destroy();
   }
 }
 

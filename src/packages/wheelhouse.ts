@@ -12,6 +12,7 @@ import { ShrinkbenchError } from "../errors.js";
 import type { PackageSources } from "../types.js";
 import { maskUrl } from "./pip-sources.js";
 import { targetPipArgs, type TargetPython } from "./target-python.js";
+import { noProxyWithLoopback } from "./outbound-proxy.js";
 
 /** Runs this machine's pip; resolves with its exit code and output, never rejects. */
 export type RunPip = (args: string[]) => Promise<{ code: number; output: string }>;
@@ -21,6 +22,8 @@ export const hostPip: RunPip = (args) => {
   for (const [k, v] of Object.entries(process.env)) {
     if (!k.startsWith("PIP_") && v !== undefined) env[k] = v;
   }
+  // pip talks only to the run's package server, which reaches the indexes (and any proxy) itself.
+  env.no_proxy = env.NO_PROXY = noProxyWithLoopback(env.no_proxy ?? env.NO_PROXY);
   env.PIP_CONFIG_FILE = os.devNull;
   env.PIP_DISABLE_PIP_VERSION_CHECK = "1";
   env.PIP_NO_INPUT = "1";

@@ -41,6 +41,14 @@ describe("parsePipConfigList", () => {
     expect(sourcesFromEnv({ PIP_CERT: "/ca.pem" }).cert).toBe("/ca.pem");
   });
 
+  it("reads pip's proxy option, and masks its credentials for the record", () => {
+    const s = parsePipConfigList("global.proxy='http://me:s3cret@proxy.corp:3128'\n");
+    expect(s.proxy).toBe("http://me:s3cret@proxy.corp:3128");
+    expect(sourcesFromEnv({ PIP_PROXY: "proxy.corp:3128" }).proxy).toBe("proxy.corp:3128");
+    expect(mergeSources({ host: s }, {}).proxy).toBe(s.proxy);
+    expect(maskSources(s).proxy).toBe("http://me:***@proxy.corp:3128");
+  });
+
   it("lets :env: beat install, and install beat global", () => {
     const s = parsePipConfigList(
       [

@@ -20,6 +20,7 @@ import {
 import { sourceBuildArgs } from "../../src/ladder/plan.js";
 import type { PackageSources } from "../../src/types.js";
 import { closedPort, startFakeIndex, type FakeIndex } from "../helpers/fake-index.js";
+import { startForwardProxy } from "../helpers/forward-proxy.js";
 
 const PYPI = "/opt/pypi";
 const TOKEN = "s3cr3t-token";
@@ -158,6 +159,25 @@ describe.skipIf(!haveIndex)("the proxy in front of a remote index with basic aut
     expect(server.notes).toEqual([
       `${tmp} cannot be read (EISDIR): indexes get no credentials from it`,
     ]);
+  });
+
+  it("reaches an http index through http_proxy, naming the whole URL, credentials still added", async () => {
+    const forward = await startForwardProxy();
+    try {
+      server = await startIndexServer(
+        { indexUrl: source(), extraIndexUrls: [], findLinks: [], trustedHosts: [] },
+        { proxyEnv: { http_proxy: forward.url.replace("http://", "") } },
+      );
+      expect((await get(`${server.url}/r0/simple/six/`)).status).toBe(200);
+      expect(forward.log).toEqual([
+        { method: "GET", target: `${upstream.origin}/simple/six/`, proxyAuthorization: undefined },
+      ]);
+      expect(upstream.log.at(-1)!.authorization).toBe(
+        `Basic ${Buffer.from(`user:${TOKEN}`).toString("base64")}`,
+      );
+    } finally {
+      await forward.close();
+    }
   });
 
   it("is not an open proxy: only the index's path and linked files are fetched", async () => {
@@ -354,14 +374,20 @@ describe.skipIf(!haveOpenssl || !haveIndex)("an https upstream", () => {
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  const fetchThrough = async (extra: Partial<PackageSources>) => {
-    const server = await startIndexServer({
-      indexUrl: `${origin}/simple/`,
-      extraIndexUrls: [],
-      findLinks: [],
-      trustedHosts: [],
-      ...extra,
-    });
+  const fetchThrough = async (
+    extra: Partial<PackageSources>,
+    options: Parameters<typeof startIndexServer>[1] = {},
+  ) => {
+    const server = await startIndexServer(
+      {
+        indexUrl: `${origin}/simple/`,
+        extraIndexUrls: [],
+        findLinks: [],
+        trustedHosts: [],
+        ...extra,
+      },
+      { proxyEnv: {}, ...options },
+    );
     try {
       const page = await get(`${server.url}/r0/simple/six/`);
       const file =
@@ -387,6 +413,50 @@ describe.skipIf(!haveOpenssl || !haveIndex)("an https upstream", () => {
       file: 200,
       notes: [],
     });
+  });
+
+  it("goes through https_proxy's CONNECT tunnel, still verified with the bundle; no_proxy skips it", async () => {
+    const forward = await startForwardProxy({ user: "proxyuser", password: "pr0xy pass" });
+    try {
+      const port = new URL(origin).port;
+      const proxyEnv = { HTTPS_PROXY: forward.url };
+      expect(await fetchThrough({ cert: certFile }, { proxyEnv })).toEqual({
+        page: 200,
+        file: 200,
+        notes: [],
+      });
+      expect(forward.log.length).toBeGreaterThanOrEqual(1);
+      const basic = `Basic ${Buffer.from("proxyuser:pr0xy pass").toString("base64")}`;
+      expect(forward.log).toEqual(
+        forward.log.map(() => ({
+          method: "CONNECT",
+          target: `127.0.0.1:${port}`,
+          proxyAuthorization: basic,
+        })),
+      );
+      // TLS runs inside the tunnel: without the bundle the index is refused as before.
+      expect((await fetchThrough({}, { proxyEnv })).page).toBe(404);
+
+      forward.log.length = 0;
+      const bypass = { ...proxyEnv, no_proxy: "localhost,127.0.0.0/8" };
+      expect((await fetchThrough({ cert: certFile }, { proxyEnv: bypass })).page).toBe(200);
+      // pip's own proxy option wins over the variables; no_proxy still applies to it.
+      expect(
+        (await fetchThrough({ cert: certFile, proxy: forward.url }, { proxyEnv: bypass })).page,
+      ).toBe(200);
+      expect(forward.log).toEqual([]);
+
+      // A proxy that refuses: the note says so, without the proxy's password.
+      const wrong = forward.url.replace("pr0xy%20pass", "nope");
+      const refused = await fetchThrough({ cert: certFile }, { proxyEnv: { https_proxy: wrong } });
+      expect(refused.page).toBe(404);
+      expect(refused.notes.join("\n")).toContain(
+        `proxy http://proxyuser:***@127.0.0.1:${new URL(forward.url).port} refused the tunnel to 127.0.0.1:${port}: HTTP 407)`,
+      );
+      expect(refused.notes.join("\n")).not.toContain("nope");
+    } finally {
+      await forward.close();
+    }
   });
 
   it("notes a cert bundle that cannot be read", async () => {
