@@ -15,6 +15,8 @@ import { unmountUnder } from "./dockerd.js";
 export interface RemoteEngine {
   /** tcp://10.203.N.2:2375 */
   host: string;
+  /** With `{ socket: true }`: unix://PATH, the same engine on a socket of this host's. */
+  socket?: string;
   docker: Docker;
   pid: number;
   /** The engine's data root on this host (where a leaked secret would land). */
@@ -40,7 +42,15 @@ function freeSubnet(): number {
  * Creates the namespace and the veth, and starts dockerd inside. Throws with the reason when
  * any of it cannot be done (not root, no `ip`, no dockerd): the test then fails, never skips.
  */
-export async function startRemoteEngine(): Promise<RemoteEngine> {
+export async function startRemoteEngine(
+  opts: {
+    /**
+     * Also listen on a unix socket on this host: an engine that looks local (as a rootless one
+     * in a namespace of its own does) and yet does not share this host's loopback.
+     */
+    socket?: boolean;
+  } = {},
+): Promise<RemoteEngine> {
   const id = randomBytes(3).toString("hex");
   const ns = `sbre-${id}`;
   const vethHost = `sbre${id}h`;
@@ -80,6 +90,7 @@ export async function startRemoteEngine(): Promise<RemoteEngine> {
 
   const root = await mkdtemp(join(tmpdir(), "sbre-"));
   const dataRoot = join(root, "data");
+  const socket = opts.socket ? join(root, "docker.sock") : undefined;
   const child = spawn(
     "nsenter",
     [
@@ -93,6 +104,7 @@ export async function startRemoteEngine(): Promise<RemoteEngine> {
       join(root, "dockerd.pid"),
       "-H",
       `tcp://${nsAddr}:2375`,
+      ...(socket ? ["-H", `unix://${socket}`] : []),
       "--bridge=none",
       "--iptables=false",
       "--ip6tables=false",
@@ -135,5 +147,12 @@ export async function startRemoteEngine(): Promise<RemoteEngine> {
       await new Promise((r) => setTimeout(r, 250));
     }
   }
-  return { host: `tcp://${nsAddr}:2375`, docker, pid: child.pid!, dataRoot, stop };
+  return {
+    host: `tcp://${nsAddr}:2375`,
+    ...(socket ? { socket: `unix://${socket}` } : {}),
+    docker,
+    pid: child.pid!,
+    dataRoot,
+    stop,
+  };
 }
