@@ -7,23 +7,15 @@ import * as https from "node:https";
 import * as net from "node:net";
 import * as tls from "node:tls";
 
-/** The Basic Proxy-Authorization header for a proxy URL's own credentials, if it has any. */
-export function proxyAuthorization(proxy: URL): string | undefined {
-  if (proxy.username === "" && proxy.password === "") return undefined;
-  const dec = (s: string) => {
-    try {
-      return decodeURIComponent(s);
-    } catch {
-      return s;
-    }
-  };
-  return `Basic ${Buffer.from(`${dec(proxy.username)}:${dec(proxy.password)}`).toString("base64")}`;
-}
-
 export class TunnelAgent extends https.Agent {
+  /**
+   * `label`: the proxy as notes name it (masked); `authorization`: the Proxy-Authorization for
+   * the proxy's own credentials, if it has any.
+   */
   constructor(
     private readonly proxy: URL,
     private readonly label: string,
+    private readonly authorization: string | undefined,
     private readonly timeoutMs: number,
     options: https.AgentOptions,
   ) {
@@ -36,14 +28,16 @@ export class TunnelAgent extends https.Agent {
   ): Duplex | null | undefined {
     const done = callback ?? (() => undefined);
     const target = `${options.hostname ?? options.host}:${options.port ?? 443}`;
-    const auth = proxyAuthorization(this.proxy);
     const secure = this.proxy.protocol === "https:";
     const connect = (secure ? https : http).request({
       host: this.proxy.hostname,
       port: this.proxy.port || (secure ? 443 : 80),
       method: "CONNECT",
       path: target,
-      headers: { Host: target, ...(auth ? { "Proxy-Authorization": auth } : {}) },
+      headers: {
+        Host: target,
+        ...(this.authorization ? { "Proxy-Authorization": this.authorization } : {}),
+      },
       agent: false,
     });
     // The code is what the package server's note shows: it names the proxy (masked).

@@ -10,7 +10,7 @@ import type { Readable } from "node:stream";
 import * as zlib from "node:zlib";
 import { netrcAuthorization, parseNetrc, type Netrc } from "./netrc.js";
 import { proxyFor, type ProxyEnv } from "./outbound-proxy.js";
-import { proxyAuthorization, TunnelAgent } from "./tunnel-agent.js";
+import { TunnelAgent } from "./tunnel-agent.js";
 import { maskUrl } from "./pip-sources.js";
 
 /** `https://user:tok@host/x` → the URL without credentials and the Basic header for them. */
@@ -226,7 +226,7 @@ export class UpstreamClient {
     const proxy = proxyFor(u, this.options.proxyEnv ?? {}, this.options.pipProxy);
     if (proxy && !secure) {
       // Plain http through the proxy: the request line names the whole URL.
-      const auth = proxyAuthorization(proxy);
+      const auth = splitCredentials(proxy.href).authorization;
       const tlsToProxy = proxy.protocol === "https:";
       return (tlsToProxy ? https : http).request(
         {
@@ -254,11 +254,17 @@ export class UpstreamClient {
     const key = `${proxy.href} ${insecure}`;
     let agent = this.tunnels.get(key);
     if (!agent) {
-      agent = new TunnelAgent(proxy, maskUrl(proxy.href).replace(/\/$/, ""), timeoutMs, {
-        keepAlive: true,
-        maxSockets: 8,
-        ...(insecure ? { rejectUnauthorized: false } : this.ca ? { ca: this.ca } : {}),
-      });
+      agent = new TunnelAgent(
+        proxy,
+        maskUrl(proxy.href).replace(/\/$/, ""),
+        splitCredentials(proxy.href).authorization,
+        timeoutMs,
+        {
+          keepAlive: true,
+          maxSockets: 8,
+          ...(insecure ? { rejectUnauthorized: false } : this.ca ? { ca: this.ca } : {}),
+        },
+      );
       this.tunnels.set(key, agent);
     }
     return agent;
