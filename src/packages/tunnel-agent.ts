@@ -27,7 +27,8 @@ export class TunnelAgent extends https.Agent {
     callback?: (err: Error | null, stream: Duplex) => void,
   ): Duplex | null | undefined {
     const done = callback ?? (() => undefined);
-    const target = `${options.hostname ?? options.host}:${options.port ?? 443}`;
+    const host = String(options.hostname ?? options.host);
+    const target = `${net.isIPv6(host) ? `[${host}]` : host}:${options.port ?? 443}`;
     const secure = this.proxy.protocol === "https:";
     const connect = (secure ? https : http).request({
       host: this.proxy.hostname,
@@ -53,7 +54,6 @@ export class TunnelAgent extends https.Agent {
         fail(`proxy ${this.label} refused the tunnel to ${target}: HTTP ${res.statusCode}`);
         return;
       }
-      const host = String(options.hostname ?? options.host);
       const secured = tls.connect({
         socket,
         // The certificate is checked against host; SNI carries names only, never an address.
