@@ -129,6 +129,22 @@ export function finalBase(
   return { scratch: false };
 }
 
+/**
+ * The images a Dockerfile's stages build on: each FROM that names neither `scratch` nor an
+ * earlier stage, build args and global ARG defaults substituted, in order, once each.
+ */
+export function fromImages(text: string, buildArgs: Record<string, string> = {}): string[] {
+  const { stages, globalArgs } = stagesOf(text);
+  const args = { ...globalArgs, ...buildArgs };
+  const out: string[] = [];
+  stages.forEach((stage, i) => {
+    const ref = substitute(stage.from, args);
+    const earlier = stages.slice(0, i).some((s) => s.name?.toLowerCase() === ref.toLowerCase());
+    if (ref && ref.toLowerCase() !== "scratch" && !earlier && !out.includes(ref)) out.push(ref);
+  });
+  return out;
+}
+
 /** The names an image a base role defaults to is also known by (docker.io/library/python:3.11). */
 function aliases(ref: string): string[] {
   return [ref, `library/${ref}`, `docker.io/library/${ref}`, `index.docker.io/library/${ref}`];

@@ -6,7 +6,7 @@ import type { Builder, BuildOutcome, Engine } from "../docker/engine.js";
 import { planRung, type BaseImages, type RungPlan } from "../ladder/plan.js";
 import { markDockerfile } from "../ladder/run-marks.js";
 import { ownContext } from "../ladder/own-context.js";
-import { sentDockerfile } from "../ladder/yours.js";
+import { fromImages, mapBaseImages, sentDockerfile } from "../ladder/yours.js";
 import type { ProgressEvent, RungPhase } from "./progress.js";
 import { measureRebuild, usesCacheMount, type RebuildKind } from "./rebuild.js";
 import { EnginePool, NoEligibleEngine } from "./scheduler.js";
@@ -288,10 +288,40 @@ async function warmRebuildStep(
 }
 
 /** Why a build produced no image. */
-function buildFailure(built: Built, input: RunInput): string {
+async function buildFailure(
+  built: Built,
+  plan: RungPlan,
+  input: RunInput,
+  engine: Engine,
+): Promise<string> {
   if (built.timedOut()) return `build exceeded --build-timeout (${input.buildTimeoutMs / 1000} s)`;
   if (input.signal?.aborted) return "run interrupted during the build";
-  return `build failed: ${pipErrorReason(built.outcome.log, built.outcome.error) ?? built.outcome.error}`;
+  const reason = `build failed: ${pipErrorReason(built.outcome.log, built.outcome.error) ?? built.outcome.error}`;
+  return reason + (await missingBases(plan, input, engine, reason));
+}
+
+/**
+ * For a Dockerfile of the user's: the images its stages build on that the engine does not have,
+ * when the engine's message does not name them. The classic builder then tries to pull and
+ * reports only the registry's error (`Get "https://registry-1.docker.io/v2/": ...`).
+ */
+async function missingBases(
+  plan: RungPlan,
+  input: RunInput,
+  engine: Engine,
+  reason: string,
+): Promise<string> {
+  const own = plan.rung.dockerfile;
+  if (!own) return "";
+  const sent = mapBaseImages(own.text, input.bases.images).text;
+  const missing: string[] = [];
+  for (const ref of fromImages(sent, plan.buildArgs)) {
+    if (reason.includes(ref)) continue;
+    if (!(await engine.inspectImage(ref).catch(() => undefined))) missing.push(ref);
+  }
+  return missing.length
+    ? ` (${missing.map((m) => `FROM ${m}`).join(", ")}: not on the engine, which could not pull it)`
+    : "";
 }
 
 /** One rung: build → (warm rebuild) → (squash) → measure → smoke test → inspect → verdict. */
@@ -325,7 +355,7 @@ async function runRung(plan: RungPlan, input: RunInput, engine: Engine): Promise
       logTail: tail(outcome.log),
       phaseSeconds: clock.result(),
     });
-  if (!outcome.imageId) return failed(buildFailure(built, input));
+  if (!outcome.imageId) return failed(await buildFailure(built, plan, input, engine));
 
   let imageId = outcome.imageId;
   let postSeconds: number | undefined;

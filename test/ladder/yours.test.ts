@@ -4,6 +4,7 @@ import {
   bigContextWarning,
   copiedSources,
   finalBase,
+  fromImages,
   isCopied,
   mapBaseImages,
   needsBuildKit,
@@ -41,6 +42,19 @@ describe("what your Dockerfile builds on", () => {
     expect(finalBase("FROM python:3.11 AS b\nFROM scratch AS out\nFROM out\n")).toEqual({
       scratch: true,
     });
+  });
+
+  it("lists every stage's image once, not scratch, not an earlier stage, ARGs substituted", () => {
+    const text = [
+      "ARG PY=3.11",
+      "FROM python:${PY} AS build",
+      "FROM build AS test",
+      "FROM node:20 AS assets",
+      "FROM python:${PY}",
+      "FROM scratch",
+    ].join("\n");
+    expect(fromImages(text)).toEqual(["python:3.11", "node:20"]);
+    expect(fromImages(text, { PY: "3.12" })).toEqual(["python:3.12", "node:20"]);
   });
 
   it("maps a base role's default image to the config's, and says which", () => {
