@@ -20,7 +20,6 @@
 // Only GET and HEAD; `..`, encoded or not, dot files and symlinks leading out of a mount's
 // root are refused.
 
-import type { ProxyEnv } from "./outbound-proxy.js";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { DirectFile } from "../requirements/direct-files.js";
@@ -32,6 +31,7 @@ import { MountPlan } from "./mount-plan.js";
 import { DEFAULT_INDEX, PackageProxy, type ProxyStats } from "./proxy.js";
 import { parseTarget } from "./request-target.js";
 import { HTML, notFound, sendPage, sendText } from "./responses.js";
+import type { ProxyEnv } from "./outbound-proxy.js";
 
 export type { MountInfo } from "./directory-mount.js";
 

@@ -17,7 +17,6 @@
 // source covers (the index's own path, the find-links page) and the exact URLs that pages it
 // served link to, so it is not an open proxy.
 
-import type { ProxyEnv } from "./outbound-proxy.js";
 import type * as http from "node:http";
 import { FileCache, tail, type ExpectedDigest } from "./file-cache.js";
 import { normalisePath, rewriteHtml, rewriteJson } from "./link-rewrite.js";
@@ -31,6 +30,7 @@ import {
   UpstreamClient,
   UpstreamDown,
 } from "./upstream.js";
+import type { ProxyEnv } from "./outbound-proxy.js";
 
 export const DEFAULT_INDEX = "https://pypi.org/simple/";
 
