@@ -1,5 +1,6 @@
 // Options and I/O for calling `run` in-process from an engine test: the CLI's defaults, quiet,
 // JSON on stdout, everything under a test's own folder.
+import { readFileSync } from "node:fs";
 import type { RunIO, RunOptions } from "../../../src/commands/run.js";
 import { BUILDERS, type Builder } from "../../../src/docker/engine.js";
 
@@ -48,4 +49,16 @@ export function quietIO(overrides: Partial<RunIO> = {}): RunIO {
     env: process.env,
     ...overrides,
   };
+}
+
+/**
+ * The modern ladder's rungs a run with the test builder SKIPs: under classic, those whose
+ * `needs` is BuildKit (RUN --mount); none under BuildKit.
+ */
+export function buildKitOnlyRungs(): Set<string> {
+  if (testBuilder() !== "classic") return new Set();
+  const ladder = JSON.parse(readFileSync("variants/modern.json", "utf8")) as {
+    rungs: { id: string; needs?: string }[];
+  };
+  return new Set(ladder.rungs.filter((r) => r.needs === "buildkit").map((r) => r.id));
 }
