@@ -49,7 +49,7 @@ export class DeferredWork<T extends HeldItem> {
 
   /** Drains when the limits are reached: call before starting timed work. */
   async makeRoom(): Promise<void> {
-    const held = this.waiting.reduce((s, i) => s + i.bytes, 0);
+    const held = bytesOf(this.waiting);
     if (this.waiting.length >= this.limits.items || held >= (this.limits.bytes ?? Infinity))
       await this.drain();
   }
@@ -71,7 +71,10 @@ export class DeferredWork<T extends HeldItem> {
   }
 }
 
-const bytesOf = (items: readonly HeldItem[]) => items.reduce((s, i) => s + i.bytes, 0);
+/** What items hold on the engine's disk, together. */
+export function bytesOf(items: readonly HeldItem[]): number {
+  return items.reduce((s, i) => s + i.bytes, 0);
+}
 
 /**
  * The batches to run: one per group (a group's shared layers are then exported once), and

@@ -3,10 +3,10 @@
 // (src/docker/inspect-image.ts), then each image removed. A rung's result never depends on
 // its inspection: one that fails leaves the rung without it.
 import type { Engine } from "../docker/engine.js";
-import type { InspectReport } from "../image/types.js";
 import { summarizeInspection } from "../image/summary.js";
 import type { RungInspection, RungPhaseSeconds } from "../types.js";
-import { DeferredWork, type DeferredLimits, type HeldItem } from "./deferred.js";
+import { bytesOf, DeferredWork, type DeferredLimits, type HeldItem } from "./deferred.js";
+import { inspectStep } from "./image-steps.js";
 
 /**
  * Images that may wait (each holds its layers on the engine's disk; a batch's save spools a
@@ -101,7 +101,7 @@ export class HeldInspections {
     }
     const t2 = performance.now();
     // The batch's save and analysis are charged by bytes; its removals alike to each image.
-    const bytes = batch.reduce((s, i) => s + i.bytes, 0);
+    const bytes = bytesOf(batch);
     for (const [i, image] of batch.entries()) {
       const share = bytes > 0 ? image.bytes / bytes : 1 / batch.length;
       this.finished.push({
@@ -129,11 +129,6 @@ async function inspectBatch(batch: HeldImage[]): Promise<(RungInspection | undef
     if (reports) return reports.map(summarizeInspection);
   }
   const alone: (RungInspection | undefined)[] = [];
-  for (const id of ids) {
-    const report: InspectReport | undefined = await engine
-      .analyze(id, { gzip: false })
-      .catch(() => undefined);
-    alone.push(report ? summarizeInspection(report) : undefined);
-  }
+  for (const id of ids) alone.push(await inspectStep(id, engine));
   return alone;
 }
