@@ -7,7 +7,7 @@ import type Dockerode from "dockerode";
 import { EngineError } from "../errors.js";
 import { analyzeImage } from "../image/analyze.js";
 import { collectImage, collectImages, type InspectOptions } from "../image/collect.js";
-import type { InspectReport } from "../image/types.js";
+import type { CollectedImage, InspectReport } from "../image/types.js";
 import { openImageArchive, openImagesArchive } from "./archive/open.js";
 
 export type { InspectOptions } from "../image/collect.js";
@@ -20,15 +20,7 @@ export async function inspectImage(
 ): Promise<InspectReport> {
   const meta = await imageMeta(docker, ref);
   const collected = await collectImage(await openImageArchive(docker, ref), ref, opts);
-  return analyzeImage(
-    {
-      ...collected,
-      id: meta.Id,
-      repoTags: meta.RepoTags ?? collected.repoTags,
-      engineSizeBytes: meta.Size,
-    },
-    opts,
-  );
+  return analyzed(collected, meta, opts);
 }
 
 /**
@@ -44,17 +36,23 @@ export async function inspectImages(
   // By id: the archive then names each image by the config it hashes, whatever its tags.
   const ids = metas.map((m) => m.Id);
   const collected = await collectImages(await openImagesArchive(docker, ids), ids, opts);
-  return collected.map((c, i) =>
-    analyzeImage(
-      {
-        ...c,
-        ref: refs[i] as string,
-        id: metas[i]!.Id,
-        repoTags: metas[i]!.RepoTags ?? c.repoTags,
-        engineSizeBytes: metas[i]!.Size,
-      },
-      opts,
-    ),
+  return collected.map((c, i) => analyzed({ ...c, ref: refs[i] as string }, metas[i]!, opts));
+}
+
+/** The analysis of a collected image, with the engine's own id, tags and size for it. */
+function analyzed(
+  collected: CollectedImage,
+  meta: Dockerode.ImageInspectInfo,
+  opts: InspectOptions,
+): InspectReport {
+  return analyzeImage(
+    {
+      ...collected,
+      id: meta.Id,
+      repoTags: meta.RepoTags ?? collected.repoTags,
+      engineSizeBytes: meta.Size,
+    },
+    opts,
   );
 }
 
